@@ -1,0 +1,58 @@
+# Developer and user entry points. `make help` lists them.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+BUILD_TYPE ?= Debug
+SANITIZE ?= OFF
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMLMODEL_SANITIZE=$(SANITIZE)
+SOURCES = $(shell git ls-files 'operator/*.cpp' 'operator/*.h' 'tests/*.cpp' 'tests/*.h')
+
+.PHONY: help deps tools build test unit lint format bench cluster-up cluster-down cluster-status demo run clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+deps: ## install the Debian packages the build, tests and demo need
+	hack/install-deps.sh
+
+tools: ## build the control-plane binaries (cached outside the repo)
+	hack/build-tools.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja ## build the operator and its tests
+	cmake --build $(BUILD_DIR) -j2
+
+test: ## everything: deps, tools, build, local cluster, all tests (CTest)
+	BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) CMAKE_ARGS="-DMLMODEL_SANITIZE=$(SANITIZE)" hack/test.sh
+
+unit: build ## only the unit tests (no cluster)
+	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j2
+
+lint: build ## clang-format check and clang-tidy
+	clang-format --dry-run --Werror $(SOURCES)
+	clang-tidy -p $(BUILD_DIR) --quiet $(filter %.cpp,$(SOURCES))
+
+format: ## rewrite sources with clang-format
+	clang-format -i $(SOURCES)
+
+bench: tools ## measurements; one line per figure: bench: <name> <value> <unit>
+	hack/bench-cluster.sh
+
+cluster-up: tools ## start the local cluster (eval "$$(hack/cluster.sh env)" to use it)
+	hack/cluster.sh up
+
+cluster-down: ## stop the local cluster and remove its state
+	hack/cluster.sh down
+
+cluster-status: ## what of the local cluster runs
+	hack/cluster.sh status
+
+demo: ## the canary walk-through (not built yet)
+	@echo "make demo: not implemented yet; it arrives with the canary rollout work" >&2; exit 1
+
+run: ## run the operator against the local cluster (not built yet)
+	@echo "make run: the operator's controller is not implemented yet" >&2; exit 1
+
+clean: ## remove the build tree
+	rm -rf $(BUILD_DIR)

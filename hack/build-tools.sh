@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the local cluster's binaries from source through the Go module proxy, at the
+# versions pinned in hack/versions.env, into a cache outside the repo keyed by version:
+#   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+#   kwok, helm, and the Gateway API CRD manifests.
+# A tool already in the cache is skipped, so a second run takes a second.
+# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|gateway-api]...
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+command -v go >/dev/null || die "go is not installed; the tools are built with the Go toolchain"
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+BUILD_ROOT="$CACHE_ROOT/build"
+mkdir -p "$TOOLS_ROOT" "$BUILD_ROOT"
+
+# have DIR BIN...: true when every BIN is already built in DIR.
+have() {
+  local dir=$1; shift
+  for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
+}
+
+# finish TMPDIR DIR: publish a finished build atomically, so an interrupted build
+# never leaves a half-filled cache entry that a later run would trust.
+finish() {
+  rm -rf "$2"
+  mv "$1" "$2"
+}
+
+build_etcd() {
+  local dir; dir=$ETCD_BIN
+  have "$dir" etcd etcdctl && return 0
+  log "building etcd $ETCD_VERSION"
+  local mod="$BUILD_ROOT/etcd-$ETCD_VERSION" out="$dir.tmp"
+  rm -rf "$mod" "$out"; mkdir -p "$mod" "$out"
+  (
+    cd "$mod"
+    go mod init local/etcd-build >/dev/null 2>&1
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
+    local ld="-s -w"
+    go build -trimpath -ldflags "$ld" -o "$out/etcd" go.etcd.io/etcd/server/v3
+    go build -trimpath -ldflags "$ld" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
+  )
+  finish "$out" "$dir"
+}
+
+# The k8s.io/kubernetes module requires its ~33 staging modules at v0.0.0 and replaces
+# them with ./staging paths its module zip lacks. Build from a throwaway module that
+# maps each of them to its published v0.Y.Z, derived from the release's own go.mod.
+build_kubernetes() {
+  local dir=$K8S_BIN
+  have "$dir" kube-apiserver kube-controller-manager kube-scheduler kubectl && return 0
+  log "building kubernetes $KUBERNETES_VERSION (cold: tens of minutes on 2 cores)"
+  local v=$KUBERNETES_VERSION mod="$BUILD_ROOT/kubernetes-$KUBERNETES_VERSION" out="$dir.tmp"
+  local minor=${v#v1.}; minor=${minor%%.*}
+  local patch=${v##*.}
+  local staging="v0.$minor.$patch"
+  rm -rf "$mod" "$out"; mkdir -p "$mod" "$out"
+  local upstream
+  upstream=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+  [ -f "$upstream" ] || die "could not download k8s.io/kubernetes@$v's go.mod"
+  {
+    echo "module local/kubernetes-build"
+    grep -E '^go [0-9]' "$upstream"
+    grep -E '^godebug ' "$upstream" || true
+    echo "require k8s.io/kubernetes $v"
+    # Every "k8s.io/x => ./staging/src/k8s.io/x" becomes "k8s.io/x => k8s.io/x v0.Y.Z".
+    sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*$#replace \1 => \1 '"$staging"'#p' "$upstream"
+  } >"$mod/go.mod"
+  grep -q '^replace ' "$mod/go.mod" || die "found no staging replaces in $upstream"
+  log "  $(grep -c '^replace ' "$mod/go.mod") staging modules mapped to $staging"
+  local date; date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  local ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  done
+  (
+    cd "$mod"
+    go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" \
+      k8s.io/kubernetes/cmd/kube-apiserver \
+      k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler \
+      k8s.io/kubernetes/cmd/kubectl
+  )
+  finish "$out" "$dir"
+}
+
+build_kwok() {
+  local dir=$KWOK_BIN
+  have "$dir" kwok && return 0
+  log "building kwok $KWOK_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  local ld="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
+  ld="$ld -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION"
+  GOBIN="$out" go install -trimpath -ldflags "$ld" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  finish "$out" "$dir"
+}
+
+build_helm() {
+  local dir=$HELM_BIN
+  have "$dir" helm && return 0
+  log "building helm $HELM_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  local major=${HELM_VERSION%%.*}
+  local ld="-s -w -X helm.sh/helm/$major/internal/version.version=$HELM_VERSION"
+  ld="$ld -X helm.sh/helm/$major/internal/version.gitTreeState=clean"
+  GOBIN="$out" go install -trimpath -ldflags "$ld" "helm.sh/helm/$major/cmd/helm@$HELM_VERSION"
+  finish "$out" "$dir"
+}
+
+# The Gateway API CRDs ship inside the module zip; copy the standard channel.
+build_gateway_api() {
+  local dir=$GATEWAY_API_DIR
+  [ -f "$dir/standard-install.yaml" ] && return 0
+  log "fetching gateway-api $GATEWAY_API_VERSION CRDs"
+  local src out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  src=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  [ -d "$src/config/crd/standard" ] || die "no config/crd/standard in gateway-api $GATEWAY_API_VERSION"
+  for f in "$src"/config/crd/standard/*.yaml; do
+    case $(basename "$f") in kustomization.yaml) continue ;; esac
+    cat "$f"; echo "---"
+  done >"$out/standard-install.yaml"
+  finish "$out" "$dir"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(all)
+for t in "${targets[@]}"; do
+  case $t in
+    all) build_etcd; build_kwok; build_helm; build_gateway_api; build_kubernetes ;;
+    etcd) build_etcd ;;
+    kubernetes) build_kubernetes ;;
+    kwok) build_kwok ;;
+    helm) build_helm ;;
+    gateway-api) build_gateway_api ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, gateway-api)" ;;
+  esac
+done
+log "tools ready under $TOOLS_ROOT"

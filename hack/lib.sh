@@ -1,0 +1,21 @@
+# Shared helpers for the hack/ scripts. Source it; it defines no side effects.
+HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$HACK_DIR/.." && pwd)"
+# shellcheck source=versions.env
+. "$HACK_DIR/versions.env"
+
+CACHE_ROOT="${MLMODEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlmodel-operator}"
+TOOLS_ROOT="$CACHE_ROOT/tools"
+
+log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# tool_dir NAME VERSION: where one tool version's binaries live.
+tool_dir() { printf '%s/%s-%s' "$TOOLS_ROOT" "$1" "$2"; }
+
+# Paths of every binary the cluster and tests use, at the pinned versions.
+K8S_BIN="$(tool_dir kubernetes "$KUBERNETES_VERSION")"
+ETCD_BIN="$(tool_dir etcd "$ETCD_VERSION")"
+KWOK_BIN="$(tool_dir kwok "$KWOK_VERSION")"
+HELM_BIN="$(tool_dir helm "$HELM_VERSION")"
+GATEWAY_API_DIR="$(tool_dir gateway-api "$GATEWAY_API_VERSION")"

@@ -1,0 +1,28 @@
+# Helpers for the smoke tests. They run against the cluster of hack/cluster.sh, whose
+# environment (hack/cluster.sh env) must be loaded.
+set -euo pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for v in KUBECONFIG PROMETHEUS_URL REGISTRY; do
+  [ -n "${!v:-}" ] || fail "$v is not set: run under hack/test.sh or eval \"\$(hack/cluster.sh env)\""
+done
+command -v kubectl >/dev/null || fail "kubectl is not on PATH (eval \"\$(hack/cluster.sh env)\")"
+
+# poll SECONDS CMD...: run CMD until it succeeds; fail when SECONDS pass.
+poll() {
+  local limit=$1; shift
+  local end=$((SECONDS + limit))
+  until "$@"; do
+    [ $SECONDS -lt "$end" ] || return 1
+    sleep 0.5
+  done
+}
+
+# A namespace of its own per test, removed on exit.
+new_namespace() {
+  local ns="smoke-$1-$RANDOM"
+  kubectl create namespace "$ns" >/dev/null
+  trap "kubectl delete namespace $ns --wait=false >/dev/null 2>&1 || true" EXIT
+  echo "$ns"
+}
