@@ -12,6 +12,9 @@ command -v go >/dev/null || die "go is not installed; the tools are built with t
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 BUILD_ROOT="$CACHE_ROOT/build"
 mkdir -p "$TOOLS_ROOT" "$BUILD_ROOT"
+# One build at a time per cache: two runs would race on the same staging folders.
+exec 9>"$CACHE_ROOT/build.lock"
+flock 9
 
 # have DIR BIN...: true when every BIN is already built in DIR.
 have() {
@@ -87,9 +90,19 @@ build_kubernetes() {
 
 build_kwok() {
   local dir=$KWOK_BIN
-  have "$dir" kwok && return 0
+  have "$dir" kwok && [ -f "$dir/stages.yaml" ] && return 0
   log "building kwok $KWOK_VERSION"
   local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  # KWOK does nothing without stages: take the upstream "fast" set (nodes turn Ready and
+  # renew leases, pods turn Running and Ready at once) from the module zip.
+  local src
+  src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  for f in "$src"/kustomize/stage/node/fast/*.yaml "$src"/kustomize/stage/node/heartbeat-with-lease/*.yaml \
+    "$src"/kustomize/stage/pod/fast/*.yaml; do
+    case $(basename "$f") in kustomization.yaml) continue ;; esac
+    cat "$f"; echo "---"
+  done >"$out/stages.yaml"
+  grep -q '^kind: Stage' "$out/stages.yaml" || die "no KWOK stages found in $src"
   local ld="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
   ld="$ld -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION"
   GOBIN="$out" go install -trimpath -ldflags "$ld" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"

@@ -231,6 +231,7 @@ up_kwok() {
   need_bin "$KWOK_BIN/kwok"
   write_kubeconfig "$STATE/kwok.kubeconfig" kwok
   start kwok "$KWOK_PORT" "$KWOK_BIN/kwok" --kubeconfig "$STATE/kwok.kubeconfig" \
+    --config "$KWOK_BIN/stages.yaml" \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --server-address "127.0.0.1:$KWOK_PORT" \
     --node-lease-duration-seconds 40

@@ -9,8 +9,13 @@ namespace mlmodel::core {
 // Why something failed, in words a person can act on. `code` carries a protocol status
 // (an HTTP code for API calls) when there is one, else 0.
 struct Error {
+  Error() = default;
+  Error(std::string m, int c = 0, std::string r = {})  // NOLINT(google-explicit-constructor)
+      : message(std::move(m)), code(c), reason(std::move(r)) {}
+
   std::string message;
   int code = 0;
+  std::string reason;  // a machine-readable cause when the peer gives one ("Expired", ...)
 };
 
 // A value or an Error, in the spirit of absl::StatusOr (std::expected is C++23).

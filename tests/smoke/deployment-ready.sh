@@ -2,7 +2,7 @@
 # A Deployment applied with kubectl is scheduled onto KWOK nodes and reaches its ready
 # replicas: the controller-manager, scheduler and KWOK all do their part.
 . "$(dirname "$0")/lib.sh"
-ns=$(new_namespace deploy)
+new_namespace deploy
 kubectl -n "$ns" apply -f - >/dev/null <<'YAML'
 apiVersion: apps/v1
 kind: Deployment

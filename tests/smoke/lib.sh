@@ -19,10 +19,10 @@ poll() {
   done
 }
 
-# A namespace of its own per test, removed on exit.
+# new_namespace PREFIX: a namespace of the test's own in $ns, removed on exit. Not for
+# $(...): the trap must be set in the test's shell, not in a subshell.
 new_namespace() {
-  local ns="smoke-$1-$RANDOM"
+  ns="smoke-$1-$RANDOM"
   kubectl create namespace "$ns" >/dev/null
   trap "kubectl delete namespace $ns --wait=false >/dev/null 2>&1 || true" EXIT
-  echo "$ns"
 }
