@@ -1,0 +1,144 @@
+// Transport over cpprestsdk. One http_client per distinct timeout, because cpprest sets
+// the timeout per client, not per request; each client keeps its own connection pool.
+#include <cpprest/containerstream.h>
+#include <cpprest/http_client.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "http/transport.h"
+
+namespace mlmodel::http {
+namespace {
+
+namespace wh = web::http;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::map<std::string, std::string> headersOf(const wh::http_response& r) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : r.headers()) out[lower(k)] = v;
+  return out;
+}
+
+wh::http_request toCpprest(const Request& in) {
+  wh::http_request req(in.method);
+  req.set_request_uri(web::uri(in.target));
+  std::string contentType = "application/json";
+  for (const auto& [k, v] : in.headers) {
+    if (lower(k) == "content-type") {
+      contentType = v;
+    } else {
+      req.headers().add(k, v);
+    }
+  }
+  if (!in.body.empty() || in.method == "POST" || in.method == "PUT" || in.method == "PATCH") {
+    req.set_body(in.body, contentType);
+  }
+  return req;
+}
+
+class CpprestLineStream final : public LineStream {
+ public:
+  CpprestLineStream(wh::http_response response, pplx::cancellation_token_source cancel)
+      : response_(std::move(response)), body_(response_.body()), cancel_(std::move(cancel)) {}
+  ~CpprestLineStream() override { cancel(); }
+
+  core::Result<std::optional<std::string>> readLine() override {
+    try {
+      concurrency::streams::container_buffer<std::string> line;
+      const size_t n = body_.read_line(line).get();
+      if (n == 0 && body_.is_eof()) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(line.collection()));
+    } catch (const std::exception& e) {
+      return core::Error{std::string("reading stream: ") + e.what()};
+    }
+  }
+
+  void cancel() override { cancel_.cancel(); }
+
+ private:
+  wh::http_response response_;
+  concurrency::streams::istream body_;
+  pplx::cancellation_token_source cancel_;
+};
+
+class CpprestTransport final : public Transport {
+ public:
+  CpprestTransport(std::string baseUrl, TlsOptions tls)
+      : baseUrl_(std::move(baseUrl)), tls_(std::move(tls)) {}
+
+  core::Result<Response> send(const Request& request) override {
+    try {
+      auto response = client(request.timeout).request(toCpprest(request)).get();
+      Response out;
+      out.status = response.status_code();
+      out.headers = headersOf(response);
+      out.body = response.extract_utf8string(true).get();
+      return out;
+    } catch (const std::exception& e) {
+      return failure(request, e);
+    }
+  }
+
+  core::Result<StreamResponse> stream(const Request& request) override {
+    try {
+      pplx::cancellation_token_source cancel;
+      auto response = client(request.timeout).request(toCpprest(request), cancel.get_token()).get();
+      StreamResponse out;
+      out.status = response.status_code();
+      out.headers = headersOf(response);
+      if (out.status / 100 != 2) {
+        out.errorBody = response.extract_utf8string(true).get();
+        return out;
+      }
+      out.lines = std::make_unique<CpprestLineStream>(std::move(response), std::move(cancel));
+      return out;
+    } catch (const std::exception& e) {
+      return failure(request, e);
+    }
+  }
+
+ private:
+  core::Error failure(const Request& request, const std::exception& e) const {
+    return core::Error{request.method + " " + baseUrl_ + request.target + ": " + e.what()};
+  }
+
+  wh::client::http_client& client(std::chrono::milliseconds timeout) {
+    std::lock_guard lock(mu_);
+    auto it = clients_.find(timeout.count());
+    if (it != clients_.end()) return *it->second;
+    wh::client::http_client_config cfg;
+    cfg.set_timeout(timeout);
+    cfg.set_validate_certificates(!tls_.insecureSkipVerify);
+    const TlsOptions tls = tls_;
+    cfg.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) {
+      if (!tls.caPem.empty()) ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
+      if (!tls.certPem.empty()) ctx.use_certificate_chain(boost::asio::buffer(tls.certPem));
+      if (!tls.keyPem.empty()) {
+        ctx.use_private_key(boost::asio::buffer(tls.keyPem), boost::asio::ssl::context::pem);
+      }
+    });
+    auto c = std::make_unique<wh::client::http_client>(baseUrl_, cfg);
+    return *clients_.emplace(timeout.count(), std::move(c)).first->second;
+  }
+
+  const std::string baseUrl_;
+  const TlsOptions tls_;
+  std::mutex mu_;
+  std::map<long, std::unique_ptr<wh::client::http_client>> clients_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl,
+                                                const TlsOptions& tls) {
+  return std::make_unique<CpprestTransport>(baseUrl, tls);
+}
+
+}  // namespace mlmodel::http

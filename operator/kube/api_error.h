@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+
+#include "core/result.h"
+
+namespace mlmodel::kube {
+
+// Errors from the API server carry the HTTP code in Error::code, the Status reason
+// ("NotFound", "AlreadyExists", "Conflict", "Expired", "Invalid", ...) in Error::reason and
+// the Status message, which says what was wrong in words, in Error::message.
+// Transport failures have code 0.
+
+// Builds the Error for a non-2xx answer from its Status body (or the raw body when it is
+// not a Status).
+core::Error apiError(int httpCode, const std::string& body, const std::string& what);
+
+inline bool isNotFound(const core::Error& e) { return e.code == 404; }
+inline bool isAlreadyExists(const core::Error& e) {
+  return e.code == 409 && e.reason == "AlreadyExists";
+}
+inline bool isConflict(const core::Error& e) {
+  return e.code == 409 && e.reason != "AlreadyExists";
+}
+inline bool isGone(const core::Error& e) { return e.code == 410; }
+inline bool isInvalid(const core::Error& e) { return e.code == 422; }
+inline bool isTooManyRequests(const core::Error& e) { return e.code == 429; }
+inline bool isServerError(const core::Error& e) { return e.code >= 500; }
+inline bool isTransportError(const core::Error& e) { return e.code == 0; }
+
+}  // namespace mlmodel::kube

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <cpprest/json.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "http/transport.h"
+#include "kube/credentials.h"
+#include "kube/resource.h"
+
+namespace mlmodel::kube {
+
+using Json = web::json::value;
+
+struct ListOptions {
+  std::string labelSelector;
+  std::string fieldSelector;
+  int limit = 500;  // page size; pages are followed until the list is whole
+};
+
+struct ObjectList {
+  std::vector<Json> items;
+  std::string resourceVersion;  // the list's; start a watch from it
+};
+
+struct DeleteOptions {
+  std::optional<std::string> uid;              // precondition
+  std::optional<std::string> resourceVersion;  // precondition
+  std::string propagationPolicy;               // Foreground, Background, Orphan; "" = default
+};
+
+enum class PatchType { Merge, Json, StrategicMerge };
+
+struct ApplyOptions {
+  std::string fieldManager;
+  bool force = false;
+};
+
+struct WatchOptions {
+  std::string resourceVersion;  // opaque; from a list or the last event seen
+  std::string labelSelector;
+  std::string fieldSelector;
+  bool allowBookmarks = true;
+  int timeoutSeconds = 300;  // the server ends the watch after this; the caller reconnects
+};
+
+struct WatchEvent {
+  std::string type;  // ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
+  Json object;
+};
+
+// One open watch. next() blocks until an event arrives; nullopt when the server ended the
+// watch cleanly (timeoutSeconds), an Error when the connection broke.
+class WatchStream {
+ public:
+  explicit WatchStream(std::unique_ptr<http::LineStream> lines) : lines_(std::move(lines)) {}
+  core::Result<std::optional<WatchEvent>> next();
+  void cancel() { lines_->cancel(); }
+
+ private:
+  std::unique_ptr<http::LineStream> lines_;
+};
+
+// Observes every request, for rest_client_requests_total{code,method,host}.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void observe(const std::string& method, int code, core::Duration latency) = 0;
+};
+
+struct ClientOptions {
+  std::string userAgent = "mlmodel-operator";
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  int maxAttempts = 5;                        // for retryable failures
+  const core::Clock* clock = nullptr;         // default: SystemClock
+  std::function<void(core::Duration)> sleep;  // default: sleep the thread
+  std::shared_ptr<RequestObserver> observer;  // optional
+};
+
+// The REST verbs against one API server. Thread-safe.
+//   429 waits for Retry-After and retries (any verb: the server did not act on it);
+//   5xx and transport failures retry with backoff for idempotent requests only (get,
+//   list, watch setup, server-side apply, delete); a 401 invalidates the credentials and
+//   retries once. Every error names the request and carries the server's Status message.
+class Client {
+ public:
+  Client(std::unique_ptr<http::Transport> transport, std::shared_ptr<CredentialSource> credentials,
+         ClientOptions options = {});
+
+  core::Result<Json> get(const ResourceType& type, const std::string& ns, const std::string& name,
+                         const std::string& subresource = "");
+  core::Result<ObjectList> list(const ResourceType& type, const std::string& ns,
+                                const ListOptions& options = {});
+  core::Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object);
+  // PUT of the whole object (or of its subresource); metadata.resourceVersion makes it a
+  // compare-and-swap that fails with 409 Conflict when the object changed.
+  core::Result<Json> update(const ResourceType& type, const std::string& ns, const Json& object,
+                            const std::string& subresource = "");
+  core::Status remove(const ResourceType& type, const std::string& ns, const std::string& name,
+                      const DeleteOptions& options = {});
+  core::Result<Json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
+                           PatchType patchType, const Json& patch,
+                           const std::string& subresource = "");
+  // Server-side apply: `object` holds only the fields this manager owns.
+  core::Result<Json> apply(const ResourceType& type, const std::string& ns, const std::string& name,
+                           const Json& object, const ApplyOptions& options,
+                           const std::string& subresource = "");
+  core::Result<std::unique_ptr<WatchStream>> watch(const ResourceType& type, const std::string& ns,
+                                                   const WatchOptions& options);
+
+ private:
+  core::Result<http::Response> call(http::Request request, bool idempotent);
+  core::Status authorize(http::Request& request);
+
+  std::unique_ptr<http::Transport> transport_;
+  std::shared_ptr<CredentialSource> credentials_;
+  ClientOptions options_;
+};
+
+}  // namespace mlmodel::kube
