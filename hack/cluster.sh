@@ -9,6 +9,7 @@
 #   down    stop exactly the processes 'up' started (by recorded PID) and remove state
 #   status  say what runs; exit 0 when all of it does, 3 otherwise
 #   env     print export lines: KUBECONFIG, PROMETHEUS_URL, REGISTRY, PATH, ...
+#   restart kube-apiserver   stop and start the API server (a fault for tests)
 #
 # Ports default to a block starting at 16443 and can be moved with MLMODEL_PORT_BASE
 # (each component takes base+offset); state lives in MLMODEL_CLUSTER_DIR.
@@ -169,7 +170,9 @@ up_etcd() {
 
 up_apiserver() {
   need_bin "$K8S_BIN/kube-apiserver"
-  # Extra flags for tests (for example --watch-cache-sizes) come from the environment.
+  # PodTemplates skip the watch cache, so tests can watch from a compacted
+  # resourceVersion straight off etcd and get a real 410 Gone. Extra flags come from
+  # MLMODEL_APISERVER_FLAGS.
   # shellcheck disable=SC2086
   start kube-apiserver "$APISERVER_PORT" "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
@@ -180,7 +183,8 @@ up_apiserver() {
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 \
     --authorization-mode Node,RBAC --allow-privileged=true \
-    --endpoint-reconciler-type none ${MLMODEL_APISERVER_FLAGS:-}
+    --endpoint-reconciler-type none \
+    --watch-cache-sizes podtemplates#0 ${MLMODEL_APISERVER_FLAGS:-}
   wait_for kube-apiserver https_ok "https://127.0.0.1:$APISERVER_PORT/readyz"
 }
 
@@ -321,6 +325,22 @@ cmd_down() {
   rm -rf "$STATE"
 }
 
+# Stops and starts one component, as a fault for tests (an API server restart).
+cmd_restart() {
+  local name=${1:-}
+  case $name in
+    kube-apiserver) ;;
+    *) die "restart supports: kube-apiserver" ;;
+  esac
+  running "$name" || die "$name is not running"
+  local pid; pid=$(pid_of "$name")
+  kill "$pid"
+  for _ in $(seq 1 100); do running "$name" || break; sleep 0.1; done
+  running "$name" && kill -9 "$pid"
+  up_apiserver
+  log "restarted $name"
+}
+
 cmd_status() {
   local name all=0
   for name in "${COMPONENTS[@]}"; do
@@ -338,6 +358,7 @@ cmd_env() {
 export KUBECONFIG=$KUBECONFIG_FILE
 export PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 export REGISTRY=127.0.0.1:$REGISTRY_PORT
+export ETCD_ENDPOINT=http://127.0.0.1:$ETCD_PORT
 export MLMODEL_CLUSTER_DIR=$STATE
 export PROMETHEUS_TARGETS_DIR=$STATE/prometheus/targets
 export PROMETHEUS_RULES_DIR=$STATE/prometheus/rules
@@ -351,5 +372,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  restart) cmd_restart "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|env|restart kube-apiserver" >&2; exit 2 ;;
 esac

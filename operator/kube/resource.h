@@ -21,6 +21,7 @@ inline const ResourceType configMaps{"", "v1", "configmaps", true};
 inline const ResourceType secrets{"", "v1", "secrets", true};
 inline const ResourceType services{"", "v1", "services", true};
 inline const ResourceType pods{"", "v1", "pods", true};
+inline const ResourceType podTemplates{"", "v1", "podtemplates", true};
 inline const ResourceType serviceAccounts{"", "v1", "serviceaccounts", true};
 inline const ResourceType deployments{"apps", "v1", "deployments", true};
 inline const ResourceType leases{"coordination.k8s.io", "v1", "leases", true};
