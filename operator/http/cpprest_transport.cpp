@@ -136,8 +136,7 @@ class CpprestTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl,
-                                                const TlsOptions& tls) {
+std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl, const TlsOptions& tls) {
   return std::make_unique<CpprestTransport>(baseUrl, tls);
 }
 

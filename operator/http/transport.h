@@ -46,8 +46,8 @@ class LineStream {
 struct StreamResponse {
   int status = 0;
   std::map<std::string, std::string> headers;
-  std::string errorBody;                // the whole body, when status is not 2xx
-  std::unique_ptr<LineStream> lines;    // set when status is 2xx
+  std::string errorBody;              // the whole body, when status is not 2xx
+  std::unique_ptr<LineStream> lines;  // set when status is 2xx
 };
 
 // Sends requests to one server. Implementations: CpprestTransport; fakes in unit tests.
@@ -68,7 +68,6 @@ struct TlsOptions {
 };
 
 // A transport over cpprestsdk for `baseUrl` (scheme://host:port).
-std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl,
-                                                const TlsOptions& tls);
+std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl, const TlsOptions& tls);
 
 }  // namespace mlmodel::http
