@@ -26,6 +26,9 @@ inline const ResourceType serviceAccounts{"", "v1", "serviceaccounts", true};
 inline const ResourceType deployments{"apps", "v1", "deployments", true};
 inline const ResourceType leases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceType events{"events.k8s.io", "v1", "events", true};
+inline const ResourceType roleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};
+inline const ResourceType selfSubjectReviews{"authentication.k8s.io", "v1", "selfsubjectreviews",
+                                             false};
 inline const ResourceType customResourceDefinitions{"apiextensions.k8s.io", "v1",
                                                     "customresourcedefinitions", false};
 }  // namespace resources

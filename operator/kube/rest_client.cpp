@@ -206,6 +206,16 @@ Result<Json> Client::create(const ResourceType& type, const std::string& ns, con
   return parseBody(r.value(), req.target);
 }
 
+Result<Json> Client::createSubresource(const ResourceType& type, const std::string& ns,
+                                       const std::string& name, const std::string& subresource,
+                                       const Json& object) {
+  auto req = request("POST", objectPath(type, ns, name, subresource), object.serialize());
+  req.timeout = options_.timeout;
+  auto r = call(req, false);
+  if (!r) return r.error();
+  return parseBody(r.value(), req.target);
+}
+
 Result<Json> Client::update(const ResourceType& type, const std::string& ns, const Json& object,
                             const std::string& subresource) {
   const auto name = metadataField(object, "name");

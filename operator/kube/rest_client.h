@@ -98,6 +98,10 @@ class Client {
   core::Result<ObjectList> list(const ResourceType& type, const std::string& ns,
                                 const ListOptions& options = {});
   core::Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object);
+  // POST to a subresource of one object, e.g. serviceaccounts/<name>/token (TokenRequest).
+  core::Result<Json> createSubresource(const ResourceType& type, const std::string& ns,
+                                       const std::string& name, const std::string& subresource,
+                                       const Json& object);
   // PUT of the whole object (or of its subresource); metadata.resourceVersion makes it a
   // compare-and-swap that fails with 409 Conflict when the object changed.
   core::Result<Json> update(const ResourceType& type, const std::string& ns, const Json& object,
