@@ -86,8 +86,8 @@ class Informer {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopped_ = false;                   // guarded by mu_
-  std::shared_ptr<WatchStream> current_;   // guarded by mu_; cancelled by stop()
+  bool stopped_ = false;                  // guarded by mu_
+  std::shared_ptr<WatchStream> current_;  // guarded by mu_; cancelled by stop()
   std::thread thread_;
 };
 

@@ -16,9 +16,7 @@ std::string objectKey(const Json& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
-std::string resourceVersionOf(const Json& object) {
-  return metaString(object, "resourceVersion");
-}
+std::string resourceVersionOf(const Json& object) { return metaString(object, "resourceVersion"); }
 
 void Store::addIndex(const std::string& name, IndexFunc func) {
   std::lock_guard lock(mu_);

@@ -51,8 +51,7 @@ TEST_F(ClientTest, TwoUpdatesFromTheSameVersionConflictForOneOfThem) {
   ASSERT_FALSE(second);
   EXPECT_TRUE(kube::isConflict(second.error())) << second.error().message;
   EXPECT_NE(second.error().message.find("the object has been modified"), std::string::npos);
-  EXPECT_EQ(client().get(res::configMaps, ns_, "race").value().at("data").at("k").as_string(),
-            "a");
+  EXPECT_EQ(client().get(res::configMaps, ns_, "race").value().at("data").at("k").as_string(), "a");
 }
 
 TEST_F(ClientTest, DeletePreconditionOnUidRejectsAStaleDelete) {
@@ -110,7 +109,8 @@ TEST_F(ClientTest, ServerSideApplyKeepsEachManagersFields) {
   EXPECT_NE(clash.error().message.find("bob"), std::string::npos) << clash.error().message;
   // ...and with force she owns it; her apply also drops her old field "a".
   alice.force = true;
-  auto forced = client().apply(res::configMaps, ns_, "shared", configMap("shared", "b", "3"), alice);
+  auto forced =
+      client().apply(res::configMaps, ns_, "shared", configMap("shared", "b", "3"), alice);
   ASSERT_TRUE(forced) << forced.error().message;
   EXPECT_EQ(forced.value().at("data").at("b").as_string(), "3");
   EXPECT_FALSE(forced.value().at("data").has_field("a"));
@@ -145,8 +145,8 @@ TEST_F(ClientTest, ScaleSubresourceOfADeployment) {
   s["metadata"].erase("resourceVersion");
   auto updated = client().update(res::deployments, ns_, s, "scale");
   ASSERT_TRUE(updated) << updated.error().message;
-  EXPECT_EQ(client().get(res::deployments, ns_, "web").value().at("spec").at("replicas").as_integer(),
-            3);
+  EXPECT_EQ(
+      client().get(res::deployments, ns_, "web").value().at("spec").at("replicas").as_integer(), 3);
 }
 
 // A custom resource with a status subresource; nothing else writes to it.

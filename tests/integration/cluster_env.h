@@ -25,7 +25,8 @@ inline std::string envOr(const char* name, const std::string& fallback = "") {
 
 inline kube::Config clusterConfig() {
   if (envOr("KUBECONFIG").empty()) {
-    ADD_FAILURE() << "KUBECONFIG is not set: run under hack/test.sh or eval \"$(hack/cluster.sh env)\"";
+    ADD_FAILURE()
+        << "KUBECONFIG is not set: run under hack/test.sh or eval \"$(hack/cluster.sh env)\"";
   }
   auto cfg = kube::loadConfig({});
   if (!cfg) ADD_FAILURE() << cfg.error().message;

@@ -71,7 +71,8 @@ TEST_F(InformerTest, WatchDeliversEveryChangeInOrder) {
   informer.addHandlers(rec.handlers());
   ASSERT_TRUE(client().create(res::configMaps, ns_, labelled(configMap("pre", "k", "0"))));
   informer.start();
-  ASSERT_TRUE(informer.waitForSync(core::SystemClock::instance().steadyNow() + std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      informer.waitForSync(core::SystemClock::instance().steadyNow() + std::chrono::seconds(10)));
   EXPECT_EQ(rec.events(), std::vector<std::string>{"add:pre"});
 
   const int n = 30;
@@ -111,7 +112,8 @@ TEST_F(InformerTest, StopReturnsPromptlyWhileAWatchIsOpen) {
   kube::ClientListerWatcher lw(client(), res::configMaps, ns_);
   auto informer = std::make_unique<kube::Informer>(lw, kube::InformerOptions{});
   informer->start();
-  ASSERT_TRUE(informer->waitForSync(core::SystemClock::instance().steadyNow() + std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      informer->waitForSync(core::SystemClock::instance().steadyNow() + std::chrono::seconds(10)));
   const auto start = std::chrono::steady_clock::now();
   informer->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
@@ -173,8 +175,8 @@ TEST_F(InformerTest, WatchFromACompactedVersionRelistsWithoutMissingOrRepeating)
   std::multiset<std::string> got(events.begin(), events.end());
   // First list: three adds. Relist: "change" updated, "new" added, "drop" deleted with
   // its final state unknown, "keep" untouched. Then the watch resumes and sees "after".
-  std::multiset<std::string> want{"add:keep",  "add:change", "add:drop", "update:change",
-                                  "add:new",   "delete:drop?", "add:after"};
+  std::multiset<std::string> want{"add:keep", "add:change",   "add:drop", "update:change",
+                                  "add:new",  "delete:drop?", "add:after"};
   EXPECT_EQ(got, want);
   EXPECT_EQ(informer.relists(), 2u);
   EXPECT_EQ(informer.store().size(), 4u);
