@@ -98,27 +98,37 @@ void Informer::run() {
 }
 
 bool Informer::listAndReplace(std::string& resourceVersion) {
-  auto listed = lw_.list();
+  // Items are transformed and serialized as their pages arrive, so the list never holds
+  // the full objects, and what it holds is exactly what the cache keeps.
+  struct Staged {
+    std::string key, resourceVersion, text;
+  };
+  std::vector<Staged> staged;
+  auto listed = lw_.list([&](Json&& item) {
+    const Json obj = options_.transform(std::move(item));
+    staged.push_back({objectKey(obj), resourceVersionOf(obj), obj.serialize()});
+  });
   if (!listed) {
     spdlog::warn("informer: list failed: {}", listed.error().message);
     return false;
   }
   relists_++;
-  auto& list = listed.value();
   std::unordered_set<std::string> seen;
-  seen.reserve(list.items.size());
-  for (auto& item : list.items) {
-    auto obj = std::make_shared<const Json>(options_.transform(std::move(item)));
-    const auto key = objectKey(*obj);
-    seen.insert(key);
-    auto old = store_.get(key);
-    if (old && resourceVersionOf(*old) == resourceVersionOf(*obj)) continue;  // unchanged
-    store_.upsert(key, obj);
+  seen.reserve(staged.size());
+  const bool notify = !handlers_.empty();
+  for (auto& item : staged) {
+    seen.insert(item.key);
+    if (store_.resourceVersion(item.key) == item.resourceVersion) continue;  // unchanged
+    auto text = notify ? item.text : std::string();
+    auto old = store_.upsertText(item.key, std::move(item.resourceVersion), std::move(item.text));
+    if (!notify) continue;
+    auto obj = std::make_shared<const Json>(Json::parse(text));
     for (auto& h : handlers_) {
       if (!old && h.onAdd) h.onAdd(obj);
       if (old && h.onUpdate) h.onUpdate(old, obj);
     }
   }
+  staged = {};
   // Whatever the cache holds that the list lacks was deleted while we were not watching.
   for (const auto& key : store_.keys()) {
     if (seen.count(key)) continue;
@@ -127,7 +137,7 @@ bool Informer::listAndReplace(std::string& resourceVersion) {
       if (h.onDelete) h.onDelete(old, true);
     }
   }
-  resourceVersion = list.resourceVersion;
+  resourceVersion = listed.value().resourceVersion;
   if (!synced_.exchange(true)) {
     std::lock_guard lock(mu_);
     cv_.notify_all();
@@ -189,11 +199,11 @@ void Informer::apply(const std::string& type, Json object, std::string& resource
   if (type == "DELETED") {
     auto old = store_.erase(key);
     for (auto& h : handlers_) {
-      if (h.onDelete) h.onDelete(old ? obj : obj, false);
+      if (h.onDelete) h.onDelete(obj, false);
     }
     return;
   }
-  auto old = store_.upsert(key, obj);
+  auto old = store_.upsert(key, *obj);
   for (auto& h : handlers_) {
     if (!old && h.onAdd) h.onAdd(obj);
     if (old && h.onUpdate) h.onUpdate(old, obj);

@@ -12,7 +12,8 @@ namespace mlmodel::kube {
 class ListerWatcher {
  public:
   virtual ~ListerWatcher() = default;
-  virtual core::Result<ObjectList> list() = 0;
+  // Items go to `onItem` as they arrive (ObjectList::items stays empty).
+  virtual core::Result<ObjectList> list(const std::function<void(Json&&)>& onItem) = 0;
   virtual core::Result<std::unique_ptr<WatchStream>> watch(const std::string& resourceVersion,
                                                            int timeoutSeconds) = 0;
 };
@@ -29,8 +30,9 @@ class ClientListerWatcher final : public ListerWatcher {
         labelSelector_(std::move(labelSelector)),
         fieldSelector_(std::move(fieldSelector)) {}
 
-  core::Result<ObjectList> list() override {
+  core::Result<ObjectList> list(const std::function<void(Json&&)>& onItem) override {
     ListOptions o;
+    o.onItem = onItem;
     o.labelSelector = labelSelector_;
     o.fieldSelector = fieldSelector_;
     return client_.list(type_, ns_, o);

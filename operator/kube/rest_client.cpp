@@ -177,7 +177,7 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
       req.timeout = options_.timeout;
       auto r = call(req, true);
       if (!r) {
-        if (isGone(r.error()) && !cont.empty() && restart < 2) {
+        if (isGone(r.error()) && !cont.empty() && restart < 2 && !options.onItem) {
           expired = true;
           break;
         }
@@ -187,7 +187,13 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
       if (!body) return body.error();
       auto& v = body.value();
       if (v.has_array_field("items")) {
-        for (auto& item : v.at("items").as_array()) out.items.push_back(std::move(item));
+        for (auto& item : v.at("items").as_array()) {
+          if (options.onItem) {
+            options.onItem(std::move(item));
+          } else {
+            out.items.push_back(std::move(item));
+          }
+        }
       }
       const auto& meta = v.at("metadata");
       out.resourceVersion =

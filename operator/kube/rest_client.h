@@ -22,6 +22,11 @@ struct ListOptions {
   std::string labelSelector;
   std::string fieldSelector;
   int limit = 500;  // page size; pages are followed until the list is whole
+  // When set, each item is handed over as its page arrives instead of being collected,
+  // so a large list never holds every object at once (an informer caches them compactly).
+  // An expired continue token then ends the list with 410 rather than restarting it,
+  // since the receiver has already seen part of an older snapshot.
+  std::function<void(Json&&)> onItem;
 };
 
 struct ObjectList {

@@ -18,6 +18,10 @@ std::string objectKey(const Json& object) {
 
 std::string resourceVersionOf(const Json& object) { return metaString(object, "resourceVersion"); }
 
+ObjectPtr Store::parse(const Entry& e) {
+  return std::make_shared<const Json>(Json::parse(std::string(e.text)));
+}
+
 void Store::addIndex(const std::string& name, IndexFunc func) {
   std::lock_guard lock(mu_);
   indexFuncs_[name] = std::move(func);
@@ -25,27 +29,47 @@ void Store::addIndex(const std::string& name, IndexFunc func) {
 }
 
 ObjectPtr Store::get(const std::string& key) const {
+  std::string text;
+  {
+    std::lock_guard lock(mu_);
+    auto it = items_.find(std::pmr::string(key));
+    if (it == items_.end()) return nullptr;
+    text = std::string(it->second.text);
+  }
+  return std::make_shared<const Json>(Json::parse(text));  // parse outside the lock
+}
+
+std::string Store::resourceVersion(const std::string& key) const {
   std::lock_guard lock(mu_);
-  auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  auto it = items_.find(std::pmr::string(key));
+  return it == items_.end() ? "" : std::string(it->second.resourceVersion);
 }
 
 std::vector<ObjectPtr> Store::list() const {
-  std::lock_guard lock(mu_);
+  std::vector<std::string> texts;
+  {
+    std::lock_guard lock(mu_);
+    texts.reserve(items_.size());
+    for (const auto& [_, e] : items_) texts.emplace_back(e.text);
+  }
   std::vector<ObjectPtr> out;
-  out.reserve(items_.size());
-  for (const auto& [_, obj] : items_) out.push_back(obj);
+  out.reserve(texts.size());
+  for (const auto& t : texts) out.push_back(std::make_shared<const Json>(Json::parse(t)));
   return out;
 }
 
 std::vector<ObjectPtr> Store::byIndex(const std::string& index, const std::string& value) const {
-  std::lock_guard lock(mu_);
+  std::vector<std::string> texts;
+  {
+    std::lock_guard lock(mu_);
+    auto idx = indexes_.find(index);
+    if (idx == indexes_.end()) return {};
+    auto keys = idx->second.find(value);
+    if (keys == idx->second.end()) return {};
+    for (const auto& key : keys->second) texts.emplace_back(items_.at(std::pmr::string(key)).text);
+  }
   std::vector<ObjectPtr> out;
-  auto idx = indexes_.find(index);
-  if (idx == indexes_.end()) return out;
-  auto keys = idx->second.find(value);
-  if (keys == idx->second.end()) return out;
-  for (const auto& key : keys->second) out.push_back(items_.at(key));
+  for (const auto& t : texts) out.push_back(std::make_shared<const Json>(Json::parse(t)));
   return out;
 }
 
@@ -53,7 +77,7 @@ std::vector<std::string> Store::keys() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   out.reserve(items_.size());
-  for (const auto& [key, _] : items_) out.push_back(key);
+  for (const auto& [key, _] : items_) out.emplace_back(key);
   return out;
 }
 
@@ -62,43 +86,58 @@ size_t Store::size() const {
   return items_.size();
 }
 
-void Store::indexLocked(const std::string& key, const Json& object, bool add) {
-  for (const auto& [name, func] : indexFuncs_) {
-    auto& index = indexes_[name];
-    for (const auto& value : func(object)) {
-      if (add) {
-        index[value].insert(key);
-        continue;
-      }
-      auto it = index.find(value);
-      if (it == index.end()) continue;
-      it->second.erase(key);
-      if (it->second.empty()) index.erase(it);
-    }
+void Store::unindexLocked(const std::string& key, const Entry& e) {
+  for (const auto& pair : e.indexed) {
+    const auto sep = pair.find('\0');
+    auto& index = indexes_[pair.substr(0, sep)];
+    auto it = index.find(pair.substr(sep + 1));
+    if (it == index.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) index.erase(it);
   }
 }
 
-ObjectPtr Store::upsert(const std::string& key, ObjectPtr object) {
-  std::lock_guard lock(mu_);
-  ObjectPtr old;
-  auto it = items_.find(key);
-  if (it != items_.end()) {
-    old = it->second;
-    indexLocked(key, *old, false);
-    it->second = object;
-  } else {
-    items_.emplace(key, object);
+ObjectPtr Store::upsert(const std::string& key, const Json& object) {
+  return insert(key, resourceVersionOf(object), object.serialize(), object);
+}
+
+ObjectPtr Store::upsertText(const std::string& key, std::string resourceVersion, std::string text) {
+  bool indexed;
+  {
+    std::lock_guard lock(mu_);
+    indexed = !indexFuncs_.empty();
   }
-  indexLocked(key, *object, true);
+  const Json object = indexed ? Json::parse(text) : Json::null();
+  return insert(key, resourceVersion, text, object);
+}
+
+ObjectPtr Store::insert(const std::string& key, const std::string& resourceVersion,
+                        const std::string& text, const Json& object) {
+  std::lock_guard lock(mu_);
+  Entry e{std::pmr::string(resourceVersion, &pool_), std::pmr::string(text, &pool_), {}};
+  for (const auto& [name, func] : indexFuncs_) {
+    for (const auto& value : func(object)) e.indexed.push_back(name + '\0' + value);
+  }
+  ObjectPtr old;
+  auto it = items_.find(std::pmr::string(key));
+  if (it != items_.end()) {
+    old = parse(it->second);
+    unindexLocked(key, it->second);
+  }
+  for (const auto& pair : e.indexed) {
+    const auto sep = pair.find('\0');
+    indexes_[pair.substr(0, sep)][pair.substr(sep + 1)].insert(key);
+  }
+  items_.insert_or_assign(std::pmr::string(key, &pool_), std::move(e));
   return old;
 }
 
 ObjectPtr Store::erase(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto it = items_.find(key);
+  auto it = items_.find(std::pmr::string(key));
   if (it == items_.end()) return nullptr;
-  ObjectPtr old = it->second;
-  indexLocked(key, *old, false);
+  ObjectPtr old = parse(it->second);
+  unindexLocked(key, it->second);
   items_.erase(it);
   return old;
 }

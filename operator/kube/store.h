@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -23,8 +24,10 @@ std::string objectKey(const Json& object);
 std::string resourceVersionOf(const Json& object);
 
 // A thread-safe cache of objects by key, with named secondary indexes (for example
-// "owner" -> the owners' uids). Readers get shared, immutable snapshots of objects, so a
-// reader never blocks the writer for longer than a map lookup.
+// "owner" -> the owners' uids). Objects are kept as compact JSON text, parsed on read: a
+// cpprest JSON tree costs about five times its text in memory, and a controller reads a
+// few objects per reconcile while the cache holds thousands. Readers get their own
+// immutable copy, so a reader never blocks the writer for longer than a map lookup.
 //   store.addIndex("owner", [](const Json& o) { return ownerUids(o); });
 //   for (auto& d : store.byIndex("owner", uid)) ...
 class Store {
@@ -35,21 +38,37 @@ class Store {
   void addIndex(const std::string& name, IndexFunc func);
 
   ObjectPtr get(const std::string& key) const;
+  // The cached object's resourceVersion without parsing it; "" when absent.
+  std::string resourceVersion(const std::string& key) const;
   std::vector<ObjectPtr> list() const;
   std::vector<ObjectPtr> byIndex(const std::string& index, const std::string& value) const;
   std::vector<std::string> keys() const;
   size_t size() const;
 
   // Inserts or replaces; returns the previous object (null when there was none).
-  ObjectPtr upsert(const std::string& key, ObjectPtr object);
+  ObjectPtr upsert(const std::string& key, const Json& object);
+  // The same for an object already in compact JSON text; parsed only for indexes.
+  ObjectPtr upsertText(const std::string& key, std::string resourceVersion, std::string text);
   // Removes; returns the removed object (null when there was none).
   ObjectPtr erase(const std::string& key);
 
  private:
-  void indexLocked(const std::string& key, const Json& object, bool add);
+  struct Entry {
+    std::pmr::string resourceVersion;
+    std::pmr::string text;             // compact JSON
+    std::vector<std::string> indexed;  // "index\0value" pairs this entry is filed under
+  };
+  static ObjectPtr parse(const Entry& e);
+  ObjectPtr insert(const std::string& key, const std::string& resourceVersion,
+                   const std::string& text, const Json& object);
+  void unindexLocked(const std::string& key, const Entry& e);
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, ObjectPtr> items_;
+  // Cached entries live in a pool of their own: scattered among the short-lived
+  // allocations of parsing a LIST, they would pin the allocator's freed pages, and the
+  // process would keep several times the cache's size resident.
+  std::pmr::unsynchronized_pool_resource pool_;  // guarded by mu_
+  std::pmr::unordered_map<std::pmr::string, Entry> items_{&pool_};
   std::map<std::string, IndexFunc> indexFuncs_;
   // index name -> index value -> keys
   std::map<std::string, std::unordered_map<std::string, std::set<std::string>>> indexes_;

@@ -19,8 +19,9 @@ std::string tokenFor(kube::Client& c, const std::string& ns, const std::string& 
 }
 
 std::string whoAmI(kube::Client& c) {
-  auto r = c.create(res::selfSubjectReviews, "",
-                    parse(R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})"));
+  auto r =
+      c.create(res::selfSubjectReviews, "",
+               parse(R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})"));
   if (!r) return "error: " + r.error().message;
   return r.value().at("status").at("userInfo").at("username").as_string();
 }
@@ -42,8 +43,7 @@ TEST_F(AuthTest, RotatedTokenFileIsPickedUpAfterA401) {
   auto cfg = clusterConfig();
   cfg.tls.certPem.clear();
   cfg.tls.keyPem.clear();
-  cfg.credentials =
-      std::make_shared<kube::TokenFileSource>(path, core::SystemClock::instance());
+  cfg.credentials = std::make_shared<kube::TokenFileSource>(path, core::SystemClock::instance());
   auto sa = kube::makeClient(cfg);
   EXPECT_EQ(whoAmI(*sa), "system:serviceaccount:" + ns_ + ":rot-a");
 

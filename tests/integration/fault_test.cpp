@@ -1,7 +1,6 @@
 // Faults that take the whole cluster down for a moment; CTest runs these alone.
-#include "kube/informer.h"
-
 #include "cluster_env.h"
+#include "kube/informer.h"
 
 namespace mlmodel::testing {
 namespace {
@@ -26,7 +25,8 @@ TEST_F(FaultTest, InformerConvergesAfterTheApiServerRestarts) {
   }
   ASSERT_TRUE(eventually([&] { return informer.store().size() == 5; }));
 
-  const std::string cmd = std::string(MLMODEL_SOURCE_DIR) + "/hack/cluster.sh restart kube-apiserver";
+  const std::string cmd =
+      std::string(MLMODEL_SOURCE_DIR) + "/hack/cluster.sh restart kube-apiserver";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 
   // Changes made after the restart reach the cache through a new watch (or a relist).

@@ -125,7 +125,9 @@ class GapListerWatcher final : public kube::ListerWatcher {
  public:
   GapListerWatcher(kube::ListerWatcher& inner, std::function<void()> beforeFirstWatch)
       : inner_(inner), hook_(std::move(beforeFirstWatch)) {}
-  core::Result<kube::ObjectList> list() override { return inner_.list(); }
+  core::Result<kube::ObjectList> list(const std::function<void(Json&&)>& t) override {
+    return inner_.list(t);
+  }
   core::Result<std::unique_ptr<kube::WatchStream>> watch(const std::string& rv, int t) override {
     if (hook_) std::exchange(hook_, nullptr)();
     return inner_.watch(rv, t);

@@ -1,0 +1,360 @@
+#include "kube/event_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "fake_transport.h"
+#include "kube/rest_client.h"
+
+using namespace std::chrono_literals;
+using mlmodel::core::Duration;
+using mlmodel::core::FakeClock;
+using mlmodel::core::WallTime;
+using mlmodel::http::Request;
+using mlmodel::kube::Client;
+using mlmodel::kube::ClientOptions;
+using mlmodel::kube::EventRecorder;
+using mlmodel::kube::EventRecorderOptions;
+using mlmodel::kube::EventType;
+using mlmodel::kube::formatMicroTime;
+using mlmodel::kube::Json;
+using mlmodel::kube::ObjectReference;
+using mlmodel::kube::RecordingEventEmitter;
+using mlmodel::testutil::FakeTransport;
+
+namespace {
+
+constexpr const char* kEvents = "/apis/events.k8s.io/v1/namespaces/ml/events";
+
+std::string str(const Json& v, const char* field) { return v.at(field).as_string(); }
+
+class EventRecorderTest : public ::testing::Test {
+ protected:
+  EventRecorderTest() {
+    auto transport = std::make_unique<FakeTransport>();
+    fake_ = transport.get();
+    ClientOptions options;
+    options.clock = &clock_;
+    options.sleep = [](Duration) {};
+    client_ = std::make_unique<Client>(std::move(transport), nullptr, options);
+  }
+
+  // Without a thread: the test sends with processPending().
+  EventRecorder& recorder(EventRecorderOptions options = {}) {
+    options.clock = &clock_;
+    options.reportingInstance = "mlmodel-operator-7d9f-abc12";
+    options.background = false;
+    recorder_ = std::make_unique<EventRecorder>(*client_, std::move(options));
+    return *recorder_;
+  }
+
+  bool emit(const std::string& reason = "RolloutAborted",
+            const std::string& note = "error-rate 0.04 > 0.01") {
+    return recorder_->emit(model_, EventType::kWarning, reason, "Rollback", note);
+  }
+
+  Request request(std::size_t i) const { return fake_->requests().at(i); }
+  Json body(std::size_t i) const { return Json::parse(request(i).body); }
+
+  // Answers the next create with a 201 echoing a minimal Event.
+  void respondCreated() { fake_->respond(201, R"({"kind":"Event"})"); }
+  void respondPatched() { fake_->respond(200, R"({"kind":"Event"})"); }
+
+  FakeClock clock_;
+  FakeTransport* fake_ = nullptr;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<EventRecorder> recorder_;
+  ObjectReference model_{"serving.mlops.dev/v1alpha1", "MLModel", "ml", "fraud", "uid-1", "42"};
+};
+
+}  // namespace
+
+TEST(EventMicroTimeTest, IsRfc3339InUtcWithMicroseconds) {
+  const WallTime t = WallTime{} + 1714564800s + 123456789ns;  // 2024-05-01T12:00:00Z
+  EXPECT_EQ(formatMicroTime(t), "2024-05-01T12:00:00.123456Z");
+  EXPECT_EQ(formatMicroTime(WallTime{}), "1970-01-01T00:00:00.000000Z");
+}
+
+TEST(EventObjectReferenceTest, IsTakenFromTheObject) {
+  const auto ref = ObjectReference::of(
+      Json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"namespace":"ml",)"
+                  R"("name":"fraud","uid":"u-1","resourceVersion":"7","labels":{}}})"));
+  EXPECT_EQ(ref.apiVersion, "apps/v1");
+  EXPECT_EQ(ref.kind, "Deployment");
+  EXPECT_EQ(ref.ns, "ml");
+  EXPECT_EQ(ref.name, "fraud");
+  EXPECT_EQ(ref.uid, "u-1");
+  EXPECT_EQ(ref.resourceVersion, "7");
+}
+
+TEST_F(EventRecorderTest, FirstEmitCreatesAnEvent) {
+  auto& events = recorder();
+  respondCreated();
+  ASSERT_TRUE(emit());
+  EXPECT_EQ(fake_->requestCount(), 0u);  // emit() only queues
+  EXPECT_EQ(events.processPending(), 1u);
+
+  const auto r = request(0);
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, kEvents);
+  // The Client sends JSON bodies as application/json unless told otherwise.
+  EXPECT_FALSE(r.headers.contains("Content-Type"));
+  const auto e = body(0);
+  EXPECT_EQ(str(e, "apiVersion"), "events.k8s.io/v1");
+  EXPECT_EQ(str(e, "kind"), "Event");
+  EXPECT_EQ(str(e.at("metadata"), "namespace"), "ml");
+  EXPECT_TRUE(std::regex_match(str(e.at("metadata"), "name"), std::regex(R"(fraud\.[0-9a-f]+)")))
+      << str(e.at("metadata"), "name");
+  EXPECT_EQ(str(e, "eventTime"), formatMicroTime(clock_.wallNow()));
+  EXPECT_TRUE(std::regex_match(str(e, "eventTime"),
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
+  EXPECT_EQ(str(e, "reportingController"), "mlmodel-operator");
+  EXPECT_EQ(str(e, "reportingInstance"), "mlmodel-operator-7d9f-abc12");
+  EXPECT_EQ(str(e, "type"), "Warning");
+  EXPECT_EQ(str(e, "reason"), "RolloutAborted");
+  EXPECT_EQ(str(e, "action"), "Rollback");
+  EXPECT_EQ(str(e, "note"), "error-rate 0.04 > 0.01");
+  EXPECT_FALSE(e.has_field("series"));
+  const auto& regarding = e.at("regarding");
+  EXPECT_EQ(str(regarding, "apiVersion"), "serving.mlops.dev/v1alpha1");
+  EXPECT_EQ(str(regarding, "kind"), "MLModel");
+  EXPECT_EQ(str(regarding, "namespace"), "ml");
+  EXPECT_EQ(str(regarding, "name"), "fraud");
+  EXPECT_EQ(str(regarding, "uid"), "uid-1");
+  EXPECT_EQ(str(regarding, "resourceVersion"), "42");
+}
+
+TEST_F(EventRecorderTest, RepeatWithinTheWindowPatchesTheSeries) {
+  auto& events = recorder();
+  respondCreated();
+  respondPatched();
+  emit();
+  events.processPending();
+  const auto name = str(body(0).at("metadata"), "name");
+  clock_.advance(10s);
+  model_.resourceVersion = "43";  // a status write in between: still the same Event
+  emit();
+  EXPECT_EQ(events.processPending(), 1u);
+
+  const auto r = request(1);
+  EXPECT_EQ(r.method, "PATCH");
+  EXPECT_EQ(r.target, std::string(kEvents) + "/" + name);
+  EXPECT_EQ(r.headers.at("Content-Type"), "application/merge-patch+json");
+  const auto patch = body(1);
+  EXPECT_EQ(patch.at("series").at("count").as_integer(), 2);
+  EXPECT_EQ(str(patch.at("series"), "lastObservedTime"), formatMicroTime(clock_.wallNow()));
+  EXPECT_EQ(patch.size(), 1u);  // nothing but the series
+}
+
+TEST_F(EventRecorderTest, LaterRepeatsAreWrittenOncePerHeartbeat) {
+  auto& events = recorder();
+  respondCreated();
+  respondPatched();
+  respondPatched();
+  emit();
+  emit();
+  EXPECT_EQ(events.processPending(), 2u);  // create, then count 2 at once
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(5s);
+    emit();
+    EXPECT_EQ(events.processPending(), 0u);  // counts 3..5 wait for the heartbeat
+  }
+  const auto lastSeen = clock_.wallNow();
+  clock_.advance(15s);  // 30 s after the count-2 patch
+  EXPECT_EQ(events.processPending(), 1u);
+  const auto patch = body(2);
+  EXPECT_EQ(request(2).method, "PATCH");
+  EXPECT_EQ(patch.at("series").at("count").as_integer(), 5);
+  EXPECT_EQ(str(patch.at("series"), "lastObservedTime"), formatMicroTime(lastSeen));
+  clock_.advance(30s);
+  EXPECT_EQ(events.processPending(), 0u);  // nothing new to say
+}
+
+TEST_F(EventRecorderTest, DifferentReasonCreatesAnotherEvent) {
+  auto& events = recorder();
+  respondCreated();
+  respondCreated();
+  emit("RolloutAborted");
+  emit("RolloutPromoted");
+  EXPECT_EQ(events.processPending(), 2u);
+  EXPECT_EQ(request(0).method, "POST");
+  EXPECT_EQ(request(1).method, "POST");
+  EXPECT_EQ(str(body(1), "reason"), "RolloutPromoted");
+  EXPECT_NE(str(body(0).at("metadata"), "name"), str(body(1).at("metadata"), "name"));
+}
+
+TEST_F(EventRecorderTest, RepeatAfterTheWindowCreatesANewEvent) {
+  auto& events = recorder();
+  respondCreated();
+  respondCreated();
+  emit();
+  events.processPending();
+  clock_.advance(6min + 1s);
+  emit();
+  EXPECT_EQ(events.processPending(), 1u);
+  EXPECT_EQ(request(1).method, "POST");
+  EXPECT_FALSE(body(1).has_field("series"));
+  EXPECT_NE(str(body(0).at("metadata"), "name"), str(body(1).at("metadata"), "name"));
+  EXPECT_EQ(str(body(1), "eventTime"), formatMicroTime(clock_.wallNow()));
+}
+
+TEST_F(EventRecorderTest, EndedSeriesWritesItsLastCount) {
+  auto& events = recorder();
+  respondCreated();
+  respondPatched();
+  respondPatched();
+  emit();
+  emit();
+  emit();  // count 3 waits for the heartbeat
+  EXPECT_EQ(events.processPending(), 2u);
+  clock_.advance(10min);  // the series ends before its heartbeat came
+  EXPECT_EQ(events.processPending(), 1u);
+  EXPECT_EQ(body(2).at("series").at("count").as_integer(), 3);
+}
+
+TEST_F(EventRecorderTest, FullQueueDropsAndCounts) {
+  auto& events = recorder({.queueSize = 2});
+  EXPECT_TRUE(emit("A"));
+  EXPECT_TRUE(emit("B"));
+  EXPECT_FALSE(emit("C"));
+  EXPECT_FALSE(emit("D"));
+  EXPECT_EQ(events.dropped(), 2u);
+  EXPECT_EQ(events.queued(), 2u);
+
+  respondCreated();
+  respondCreated();
+  EXPECT_EQ(events.processPending(), 2u);
+  EXPECT_EQ(str(body(0), "reason"), "A");
+  EXPECT_EQ(str(body(1), "reason"), "B");
+  EXPECT_TRUE(emit("E"));  // room again
+  EXPECT_EQ(events.dropped(), 2u);
+}
+
+TEST_F(EventRecorderTest, PatchOfAVanishedEventCreatesANewOne) {
+  auto& events = recorder();
+  respondCreated();
+  fake_->respond(404, R"({"kind":"Status","status":"Failure","reason":"NotFound","code":404})");
+  respondCreated();
+  emit();
+  events.processPending();
+  emit();
+  EXPECT_EQ(events.processPending(), 2u);
+
+  EXPECT_EQ(request(1).method, "PATCH");
+  EXPECT_EQ(request(2).method, "POST");
+  EXPECT_EQ(request(2).target, kEvents);
+  const auto e = body(2);
+  EXPECT_NE(str(e.at("metadata"), "name"), str(body(0).at("metadata"), "name"));
+  EXPECT_EQ(e.at("series").at("count").as_integer(), 2);  // the count is kept
+  EXPECT_EQ(str(e, "reason"), "RolloutAborted");
+
+  respondPatched();
+  clock_.advance(30s);
+  emit();
+  events.processPending();
+  EXPECT_EQ(request(3).method, "PATCH");  // the new Event carries the series on
+  EXPECT_EQ(request(3).target, std::string(kEvents) + "/" + str(e.at("metadata"), "name"));
+}
+
+TEST_F(EventRecorderTest, NoteIsCutTo1024BytesOnACharacterBoundary) {
+  auto& events = recorder();
+  respondCreated();
+  respondCreated();
+  emit("Long", std::string(5000, 'x'));
+  emit("Utf8", std::string(1023, 'a') + "\xc3\xa9");  // "é" would straddle the limit
+  events.processPending();
+  EXPECT_EQ(str(body(0), "note"), std::string(1024, 'x'));
+  EXPECT_EQ(str(body(1), "note"), std::string(1023, 'a'));
+}
+
+TEST_F(EventRecorderTest, ClusterScopedObjectsGetEventsInDefault) {
+  auto& events = recorder();
+  respondCreated();
+  events.emit({"v1", "Namespace", "", "ml", "u-ns", ""}, EventType::kNormal, "Adopted", "Adopt",
+              "");
+  events.processPending();
+  EXPECT_EQ(request(0).target, "/apis/events.k8s.io/v1/namespaces/default/events");
+  const auto e = body(0);
+  EXPECT_EQ(str(e, "type"), "Normal");
+  EXPECT_FALSE(e.at("regarding").has_field("namespace"));
+  EXPECT_FALSE(e.has_field("note"));
+}
+
+TEST_F(EventRecorderTest, EventsWithoutReasonOrActionAreRefused) {
+  auto& events = recorder();
+  EXPECT_FALSE(events.emit(model_, EventType::kNormal, "", "Act", "n"));
+  EXPECT_FALSE(events.emit(model_, EventType::kNormal, "Reason", "", "n"));
+  EXPECT_EQ(events.queued(), 0u);
+}
+
+TEST_F(EventRecorderTest, FailedCreateIsRetriedAfterTheHeartbeatWithTheSameName) {
+  auto& events = recorder();
+  fake_->fail("connection reset");
+  emit();
+  EXPECT_EQ(events.processPending(), 1u);
+  EXPECT_EQ(events.processPending(), 0u);  // not before the heartbeat
+  respondCreated();
+  clock_.advance(30s);
+  EXPECT_EQ(events.processPending(), 1u);
+  EXPECT_EQ(request(1).method, "POST");
+  EXPECT_EQ(str(body(1).at("metadata"), "name"), str(body(0).at("metadata"), "name"));
+}
+
+TEST_F(EventRecorderTest, RejectedEventIsGivenUp) {
+  auto& events = recorder();
+  fake_->respond(422, R"({"kind":"Status","reason":"Invalid","code":422})");
+  emit();
+  EXPECT_EQ(events.processPending(), 1u);
+  clock_.advance(1min);
+  EXPECT_EQ(events.processPending(), 0u);
+}
+
+TEST_F(EventRecorderTest, StopSendsWhatIsQueuedThenRefuses) {
+  auto& events = recorder();
+  respondCreated();
+  respondCreated();
+  emit("A");
+  emit("B");
+  events.stop(5s);
+  EXPECT_EQ(fake_->requestCount(), 2u);
+  EXPECT_FALSE(emit("C"));
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
+TEST_F(EventRecorderTest, StopWithoutTimeLeftDropsTheRest) {
+  auto& events = recorder();
+  emit("A");
+  emit("B");
+  events.stop(Duration::zero());
+  EXPECT_EQ(fake_->requestCount(), 0u);
+  EXPECT_EQ(events.dropped(), 2u);
+}
+
+TEST_F(EventRecorderTest, BackgroundThreadSends) {
+  EventRecorderOptions options;
+  options.clock = &clock_;
+  EventRecorder events(*client_, options);
+  respondCreated();
+  respondPatched();
+  events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
+  // Waits for the sender thread to act, not for time to pass.
+  while (fake_->requestCount() < 1) std::this_thread::yield();
+  events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
+  while (fake_->requestCount() < 2) std::this_thread::yield();
+  events.stop(5s);
+  EXPECT_EQ(request(0).method, "POST");
+  EXPECT_EQ(request(1).method, "PATCH");
+  EXPECT_FALSE(events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "x"));
+}
+
+TEST(RecordingEventEmitterTest, KeepsWhatItWasGiven) {
+  RecordingEventEmitter emitter;
+  emitter.emit({"v1", "Pod", "ml", "p", "", ""}, EventType::kWarning, "Failed", "Pull", "boom");
+  ASSERT_EQ(emitter.events().size(), 1u);
+  EXPECT_EQ(emitter.events()[0].reason, "Failed");
+  EXPECT_EQ(emitter.events()[0].type, EventType::kWarning);
+}
