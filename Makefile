@@ -37,7 +37,7 @@ format: ## rewrite sources with clang-format
 	clang-format -i $(SOURCES)
 
 bench: tools ## measurements; one line per figure: bench: <name> <value> <unit>
-	hack/bench-cluster.sh
+	hack/bench.sh
 
 cluster-up: tools ## start the local cluster (eval "$$(hack/cluster.sh env)" to use it)
 	hack/cluster.sh up

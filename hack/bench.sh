@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What `make bench` runs: the local cluster's own figures (hack/bench-cluster.sh, on
+# ports of its own), then the client-runtime benchmarks against the local cluster,
+# started here unless one runs already. One line per figure: bench: <name> <value> <unit>
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+BUILD_DIR="${BUILD_DIR:-build-release}"
+
+hack/install-deps.sh >/dev/null
+hack/build-tools.sh 2>/dev/null
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench >/dev/null
+
+hack/bench-cluster.sh
+
+if ! hack/cluster.sh status >/dev/null 2>&1; then
+  trap 'hack/cluster.sh down >/dev/null' EXIT
+  hack/cluster.sh up 2>/dev/null
+fi
+eval "$(hack/cluster.sh env)"
+"$BUILD_DIR/tests/mlmodel_informer_bench" "${BENCH_OBJECTS:-10000}"
