@@ -195,7 +195,7 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
           }
         }
       }
-      const auto& meta = v.at("metadata");
+      const Json meta = v.has_object_field("metadata") ? v.at("metadata") : Json::object();
       out.resourceVersion =
           meta.has_string_field("resourceVersion") ? meta.at("resourceVersion").as_string() : "";
       cont = meta.has_string_field("continue") ? meta.at("continue").as_string() : "";

@@ -30,14 +30,22 @@ std::string resourceVersionOf(const Json& object);
 // immutable copy, so a reader never blocks the writer for longer than a map lookup.
 //   store.addIndex("owner", [](const Json& o) { return ownerUids(o); });
 //   for (auto& d : store.byIndex("owner", uid)) ...
-class Store {
+// Reading one cached object by key: what reconcilers need of a cache, so that several
+// caches (one per watched namespace) can stand behind one reader.
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual ObjectPtr get(const std::string& key) const = 0;
+};
+
+class Store final : public ObjectReader {
  public:
   using IndexFunc = std::function<std::vector<std::string>(const Json&)>;
 
   // Indexes must be added before objects are.
   void addIndex(const std::string& name, IndexFunc func);
 
-  ObjectPtr get(const std::string& key) const;
+  ObjectPtr get(const std::string& key) const override;
   // The cached object's resourceVersion without parsing it; "" when absent.
   std::string resourceVersion(const std::string& key) const;
   std::vector<ObjectPtr> list() const;

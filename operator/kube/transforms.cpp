@@ -39,7 +39,9 @@ Json projectDeployment(Json d) {
     if (ann.size() > 0) m["annotations"] = ann;
     out["metadata"] = m;
   }
-  if (d.has_object_field("spec")) out["spec"] = pick(d.at("spec"), {"replicas", "paused"});
+  // The whole spec: the controller compares the pod template with what it would apply,
+  // to revert hand edits without writing when nothing differs.
+  if (d.has_object_field("spec")) out["spec"] = d.at("spec");
   if (d.has_object_field("status")) {
     auto st = pick(d.at("status"), {"observedGeneration", "replicas", "readyReplicas",
                                     "availableReplicas", "updatedReplicas", "unavailableReplicas"});

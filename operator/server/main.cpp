@@ -1,24 +1,26 @@
-// The mlmodel-operator binary. For now it only knows its version: the controller it will
-// run is built by the client-runtime and MLModel issues.
+// The mlmodel-operator binary: flags, then the controller (server/app.h).
 #include <iostream>
-#include <string_view>
+#include <string>
+#include <vector>
 
+#include "server/app.h"
+#include "server/options.h"
 #include "server/version.h"
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--version") {
-      std::cout << "mlmodel-operator " << mlmodel::server::version() << "\n";
-      return 0;
-    }
-    if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: mlmodel-operator [--version] [--help]\n";
-      return 0;
-    }
-    std::cerr << "mlmodel-operator: unknown flag '" << arg << "' (see --help)\n";
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto options = mlmodel::server::parseOptions(args);
+  if (!options) {
+    std::cerr << "mlmodel-operator: " << options.error().message << "\n";
     return 2;
   }
-  std::cerr << "mlmodel-operator: the controller is not implemented yet\n";
-  return 1;
+  if (options->help) {
+    std::cout << mlmodel::server::usage();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << "mlmodel-operator " << mlmodel::server::version() << "\n";
+    return 0;
+  }
+  return mlmodel::server::runOperator(options.value());
 }

@@ -1,0 +1,192 @@
+#include "controller/desired.h"
+
+#include <optional>
+
+namespace mlmodel::controller {
+namespace {
+
+Json str(const std::string& s) { return Json::string(s); }
+
+Json selectorLabels(const api::MLModel& model) {
+  Json l = Json::object();
+  l[kModelLabel] = str(model.metadata.name);
+  l[kTrackLabel] = str("stable");
+  return l;
+}
+
+Json probe(const api::Probe& p) {
+  Json out = Json::object();
+  out["httpGet"]["path"] = str(p.path);
+  out["httpGet"]["port"] = str("http");
+  out["initialDelaySeconds"] = Json::number(p.initialDelaySeconds);
+  out["periodSeconds"] = Json::number(p.periodSeconds);
+  out["timeoutSeconds"] = Json::number(p.timeoutSeconds);
+  out["failureThreshold"] = Json::number(p.failureThreshold);
+  return out;
+}
+
+// Secure defaults that the user's spec.securityContext may override field by field.
+Json containerSecurity(const api::MLModelSpec& spec) {
+  Json sc = Json::parse(
+      R"({"allowPrivilegeEscalation":false,"runAsNonRoot":true,
+          "capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}})");
+  if (spec.securityContext.is_object()) {
+    for (const auto& [k, v] : spec.securityContext.as_object()) sc[k] = v;
+  }
+  return sc;
+}
+
+Json container(const api::MLModel& model, const std::string& runImage) {
+  const auto& spec = model.spec;
+  Json c = Json::object();
+  c["name"] = str(kContainerName);
+  c["image"] = str(runImage);
+  if (spec.command.is_array()) c["command"] = spec.command;
+  if (spec.args.is_array()) c["args"] = spec.args;
+  Json env = spec.env.is_array() ? spec.env : Json::array();
+  // The server learns its own name and version without the user repeating them.
+  Json name = Json::object();
+  name["name"] = str("MODEL_NAME");
+  name["value"] = str(model.metadata.name);
+  Json version = Json::object();
+  version["name"] = str("MODEL_VERSION");
+  version["value"] = str(spec.version);
+  env[env.size()] = name;
+  env[env.size()] = version;
+  c["env"] = env;
+  Json port = Json::object();
+  port["name"] = str("http");
+  port["containerPort"] = Json::number(spec.port);
+  port["protocol"] = str("TCP");
+  c["ports"][0] = port;
+  if (spec.resources.is_object()) c["resources"] = spec.resources;
+  if (spec.readiness.enabled) c["readinessProbe"] = probe(spec.readiness);
+  if (spec.liveness.enabled) c["livenessProbe"] = probe(spec.liveness);
+  c["securityContext"] = containerSecurity(spec);
+  return c;
+}
+
+}  // namespace
+
+Json standardLabels(const api::MLModel& model) {
+  Json l = Json::object();
+  l["app.kubernetes.io/name"] = str(model.metadata.name);
+  l["app.kubernetes.io/instance"] = str(model.metadata.name);
+  l["app.kubernetes.io/version"] = str(model.spec.version);
+  l["app.kubernetes.io/component"] = str("model-server");
+  l[kManagedBy] = str("mlmodel-operator");
+  l[kModelLabel] = str(model.metadata.name);
+  return l;
+}
+
+Json ownerReference(const api::MLModel& model) {
+  Json o = Json::object();
+  o["apiVersion"] = str(api::kApiVersion);
+  o["kind"] = str(api::kKind);
+  o["name"] = str(model.metadata.name);
+  o["uid"] = str(model.metadata.uid);
+  o["controller"] = Json::boolean(true);
+  o["blockOwnerDeletion"] = Json::boolean(true);
+  return o;
+}
+
+std::string serviceUrl(const api::MLModel& model) {
+  return "http://" + model.metadata.name + "." + model.metadata.ns + ".svc.cluster.local";
+}
+
+static Json metadataFor(const api::MLModel& model, const std::string& name) {
+  Json m = Json::object();
+  m["name"] = str(name);
+  m["namespace"] = str(model.metadata.ns);
+  m["labels"] = standardLabels(model);
+  m["ownerReferences"][0] = ownerReference(model);
+  return m;
+}
+
+Json desiredDeployment(const api::MLModel& model, const std::string& runImage) {
+  const auto& spec = model.spec;
+  Json d = Json::object();
+  d["apiVersion"] = str("apps/v1");
+  d["kind"] = str("Deployment");
+  d["metadata"] = metadataFor(model, model.metadata.name);
+  Json s = Json::object();
+  if (spec.replicas) s["replicas"] = Json::number(*spec.replicas);
+  s["selector"]["matchLabels"] = selectorLabels(model);
+  Json podLabels = standardLabels(model);
+  podLabels[kTrackLabel] = str("stable");
+  s["template"]["metadata"]["labels"] = podLabels;
+  Json pod = Json::object();
+  if (!spec.serviceAccountName.empty()) pod["serviceAccountName"] = str(spec.serviceAccountName);
+  if (spec.imagePullSecrets.is_array()) pod["imagePullSecrets"] = spec.imagePullSecrets;
+  if (spec.nodeSelector.is_object()) pod["nodeSelector"] = spec.nodeSelector;
+  if (spec.tolerations.is_array()) pod["tolerations"] = spec.tolerations;
+  if (spec.podSecurityContext.is_object()) pod["securityContext"] = spec.podSecurityContext;
+  pod["containers"][0] = container(model, runImage);
+  s["template"]["spec"] = pod;
+  d["spec"] = s;
+  return d;
+}
+
+Json desiredService(const api::MLModel& model) {
+  Json svc = Json::object();
+  svc["apiVersion"] = str("v1");
+  svc["kind"] = str("Service");
+  svc["metadata"] = metadataFor(model, model.metadata.name);
+  Json port = Json::object();
+  port["name"] = str("http");
+  port["port"] = Json::number(80);
+  port["targetPort"] = str("http");
+  port["protocol"] = str("TCP");
+  svc["spec"]["type"] = str("ClusterIP");
+  svc["spec"]["ports"][0] = port;
+  svc["spec"]["selector"][kModelLabel] = str(model.metadata.name);
+  return svc;
+}
+
+static bool isZero(const Json& v) {
+  return (v.is_number() && v.as_double() == 0) || (v.is_boolean() && !v.as_bool()) ||
+         (v.is_string() && v.as_string().empty());
+}
+
+// nullopt when `actual` holds `desired`; otherwise the path below this level ("" when the
+// difference is right here).
+static std::optional<std::string> differenceAt(const Json& actual, const Json& desired) {
+  auto join = [](const std::string& head, const std::string& tail) {
+    return tail.empty() || tail[0] == '[' ? head + tail : head + "." + tail;
+  };
+  if (desired.is_object()) {
+    if (!actual.is_object()) return "";
+    for (const auto& [k, v] : desired.as_object()) {
+      // The API server drops zero values of omitempty fields (initialDelaySeconds: 0).
+      if (!actual.has_field(k)) {
+        if (isZero(v)) continue;
+        return k;
+      }
+      if (auto sub = differenceAt(actual.at(k), v)) return join(k, *sub);
+    }
+    return std::nullopt;
+  }
+  if (desired.is_array()) {
+    if (!actual.is_array() || actual.size() != desired.size()) return "";
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (auto sub = differenceAt(actual.at(i), desired.at(i))) {
+        return join("[" + std::to_string(i) + "]", *sub);
+      }
+    }
+    return std::nullopt;
+  }
+  if (actual == desired) return std::nullopt;
+  return "";
+}
+
+std::string firstDifference(const Json& actual, const Json& desired) {
+  auto d = differenceAt(actual, desired);
+  if (!d) return "";
+  return d->empty() ? "(the whole object)" : *d;
+}
+
+bool containsDesired(const Json& actual, const Json& desired) {
+  return !differenceAt(actual, desired).has_value();
+}
+
+}  // namespace mlmodel::controller

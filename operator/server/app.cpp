@@ -1,0 +1,325 @@
+#include "server/app.h"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+
+#include "api/mlmodel.h"
+#include "controller/desired.h"
+#include "controller/reconciler.h"
+#include "controller/registry_image_resolver.h"
+#include "kube/client_factory.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/leader_election.h"
+#include "kube/metrics.h"
+#include "kube/transforms.h"
+#include "kube/workqueue.h"
+#include "registry/distribution_resolver.h"
+#include "server/controller_metrics.h"
+#include "server/health_server.h"
+#include "server/version.h"
+
+namespace mlmodel::server {
+namespace {
+
+using kube::Json;
+using kube::ObjectPtr;
+
+void setupLogging(const Options& o) {
+  auto logger = spdlog::stderr_logger_mt("mlmodel-operator");
+  if (o.logFormat == "json") {
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(spdlog::level::from_str(o.logLevel));
+  spdlog::set_default_logger(logger);
+}
+
+// Reads a key from the cache of the namespace it names.
+class NamespacedReader final : public kube::ObjectReader {
+ public:
+  void add(const std::string& ns, const kube::Store* store) { stores_[ns] = store; }
+  ObjectPtr get(const std::string& key) const override {
+    auto it = stores_.find("");
+    if (it == stores_.end()) it = stores_.find(key.substr(0, key.find('/')));
+    return it == stores_.end() ? nullptr : it->second->get(key);
+  }
+
+ private:
+  std::map<std::string, const kube::Store*> stores_;
+};
+
+// One namespace's (or every namespace's) caches.
+struct Caches {
+  Caches(kube::Client& client, const std::string& ns)
+      : modelsLw(client, api::mlmodels, ns),
+        deploymentsLw(client, kube::resources::deployments, ns,
+                      std::string(controller::kManagedBy) + "=mlmodel-operator"),
+        servicesLw(client, kube::resources::services, ns,
+                   std::string(controller::kManagedBy) + "=mlmodel-operator"),
+        models(modelsLw, {}),
+        deployments(deploymentsLw, deploymentOptions()),
+        services(servicesLw, {}) {}
+
+  static kube::InformerOptions deploymentOptions() {
+    kube::InformerOptions o;
+    o.transform = kube::projectDeployment;
+    return o;
+  }
+  bool synced() const {
+    return models.hasSynced() && deployments.hasSynced() && services.hasSynced();
+  }
+
+  kube::ClientListerWatcher modelsLw, deploymentsLw, servicesLw;
+  kube::Informer models, deployments, services;
+};
+
+std::string metaString(const Json& o, const char* field) {
+  if (!o.has_object_field("metadata")) return "";
+  const auto& m = o.at("metadata");
+  return m.has_string_field(field) ? m.at(field).as_string() : "";
+}
+
+// An owned object's change concerns the MLModel that controls it.
+std::optional<std::string> ownerKey(const Json& o) {
+  if (!o.has_object_field("metadata") || !o.at("metadata").has_array_field("ownerReferences")) {
+    return std::nullopt;
+  }
+  for (const auto& ref : o.at("metadata").at("ownerReferences").as_array()) {
+    if (ref.has_string_field("kind") && ref.at("kind").as_string() == api::kKind &&
+        ref.has_string_field("name")) {
+      return metaString(o, "namespace") + "/" + ref.at("name").as_string();
+    }
+  }
+  return std::nullopt;
+}
+
+// Status-only updates (our own writes) need no reconcile.
+bool specOrMetaChanged(const Json& a, const Json& b) {
+  auto meta = [](const Json& o, const char* f) {
+    return o.has_object_field("metadata") && o.at("metadata").has_field(f) ? o.at("metadata").at(f)
+                                                                           : Json::null();
+  };
+  for (const char* f : {"generation", "annotations", "labels", "deletionTimestamp"}) {
+    if (meta(a, f) != meta(b, f)) return true;
+  }
+  return false;
+}
+
+std::string randomSuffix() {
+  std::mt19937 rng{std::random_device{}()};
+  return std::to_string(std::uniform_int_distribution<int>(100000, 999999)(rng));
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+int runOperator(const Options& o) {
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  setupLogging(o);
+  kube::LoadOptions lo;
+  lo.kubeconfigFlag = o.kubeconfig;
+  auto cfg = kube::loadConfig(lo);
+  if (!cfg) {
+    spdlog::error("loading the client configuration: {}", cfg.error().message);
+    return 1;
+  }
+  spdlog::info("mlmodel-operator {} starting; API server {} ({})", version(), cfg->server,
+               cfg->source);
+
+  kube::Metrics metrics;
+  ControllerMetrics reconcileMetrics(*metrics.registry(), "mlmodel");
+  kube::ClientOptions copts;
+  copts.userAgent = "mlmodel-operator/" + std::string(version());
+  copts.observer = metrics.requestObserver(cfg->server.substr(cfg->server.find("://") + 3));
+  auto client = kube::makeClient(cfg.value(), copts);
+
+  std::vector<std::unique_ptr<Caches>> caches;
+  NamespacedReader models, deployments, services;
+  const std::vector<std::string> namespaces =
+      o.namespaces.empty() ? std::vector<std::string>{""} : o.namespaces;
+  for (const auto& ns : namespaces) {
+    caches.push_back(std::make_unique<Caches>(*client, ns));
+    models.add(ns, &caches.back()->models.store());
+    deployments.add(ns, &caches.back()->deployments.store());
+    services.add(ns, &caches.back()->services.store());
+  }
+
+  auto queue = kube::makeWorkQueue({"mlmodel", nullptr, nullptr, &metrics});
+  for (auto& c : caches) {
+    kube::EventHandlers onModel;
+    onModel.onAdd = [&](const ObjectPtr& m) { queue->add(kube::objectKey(*m)); };
+    onModel.onUpdate = [&](const ObjectPtr& a, const ObjectPtr& b) {
+      if (specOrMetaChanged(*a, *b)) queue->add(kube::objectKey(*b));
+    };
+    onModel.onDelete = [&](const ObjectPtr& m, bool) {
+      reconcileMetrics.forget(metaString(*m, "namespace"), metaString(*m, "name"));
+    };
+    c->models.addHandlers(onModel);
+    kube::EventHandlers onOwned;
+    onOwned.onAdd = [&](const ObjectPtr& x) {
+      if (auto k = ownerKey(*x)) queue->add(*k);
+    };
+    onOwned.onUpdate = [&](const ObjectPtr&, const ObjectPtr& x) {
+      if (auto k = ownerKey(*x)) queue->add(*k);
+    };
+    onOwned.onDelete = [&](const ObjectPtr& x, bool) {
+      if (auto k = ownerKey(*x)) queue->add(*k);
+    };
+    c->deployments.addHandlers(onOwned);
+    c->services.addHandlers(onOwned);
+  }
+
+  registry::DistributionResolverOptions ropts;
+  ropts.insecureRegistries = o.insecureRegistries;
+  registry::DistributionResolver registryResolver(registry::cpprestTransportFactory(), ropts);
+  controller::RegistryImageResolver imageResolver(*client, registryResolver);
+  kube::EventRecorderOptions eopts;
+  eopts.reportingInstance = hostName();
+  kube::EventRecorder events(*client, eopts);
+  controller::ReconcilerDeps deps;
+  deps.client = client.get();
+  deps.models = &models;
+  deps.deployments = &deployments;
+  deps.services = &services;
+  deps.resolver = &imageResolver;
+  deps.events = &events;
+  deps.clock = &core::SystemClock::instance();
+  controller::Reconciler reconciler(deps);
+
+  auto synced = [&] {
+    for (auto& c : caches) {
+      if (!c->synced()) return false;
+    }
+    return true;
+  };
+  auto health = startHealthServer(o.healthProbeBindAddress, synced);
+  if (!health) {
+    spdlog::error("{}", health.error().message);
+    return 1;
+  }
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (o.metricsBindAddress != "0") {
+    auto m = kube::startMetricsServer(hostPort(o.metricsBindAddress), metrics.registry());
+    if (!m) {
+      spdlog::error("metrics server: {}", m.error().message);
+      return 1;
+    }
+    exposer = std::move(m.value());
+  }
+  for (auto& c : caches) {
+    c->models.start();
+    c->deployments.start();
+    c->services.start();
+  }
+
+  auto work = [&](const std::string& key) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = reconciler.reconcile(key);
+    const char* result = r.kind == kube::WorkResult::Kind::kRetry          ? "error"
+                         : r.kind == kube::WorkResult::Kind::kRequeueAfter ? "requeue_after"
+                                                                           : "success";
+    reconcileMetrics.reconciled(result, std::chrono::steady_clock::now() - start);
+    if (auto m = models.get(key)) {
+      const auto& st = m->has_object_field("status") ? m->at("status") : Json::object();
+      const bool ready = st.has_string_field("phase") && st.at("phase").as_string() == "Ready";
+      const int64_t rr =
+          st.has_integer_field("readyReplicas") ? st.at("readyReplicas").as_number().to_int64() : 0;
+      reconcileMetrics.model(metaString(*m, "namespace"), metaString(*m, "name"), ready, rr);
+    }
+    spdlog::debug("reconciled mlmodel={} result={}", key, result);
+    return r;
+  };
+
+  std::unique_ptr<kube::WorkerPool> pool;
+  std::mutex poolMu;
+  std::atomic<int> exitCode{0};
+  auto startWorkers = [&] {
+    // Reconciling against a cache still filling would see owned objects as missing and
+    // write what already exists: wait, as controller-runtime does, for every cache.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    for (auto& c : caches) {
+      for (auto* inf : {&c->models, &c->deployments, &c->services}) {
+        if (!inf->waitForSync(deadline)) {
+          spdlog::error("caches did not sync; stopping");
+          kill(getpid(), SIGTERM);
+          return;
+        }
+      }
+    }
+    std::lock_guard lock(poolMu);
+    if (!pool) pool = kube::runWorkers(*queue, o.workers, work);
+    spdlog::info("caches synced; reconciling with {} workers", o.workers);
+  };
+
+  std::unique_ptr<kube::Client> lockClient;
+  core::Result<std::unique_ptr<kube::LeaderElector>> elector = core::Error{"disabled"};
+  if (o.leaderElect) {
+    kube::LeaderElectionConfig le;
+    le.identity = hostName() + "_" + randomSuffix();
+    le.callbacks.onStartedLeading = [&] {
+      metrics.setLeader(o.leaderElectionId, true);
+      startWorkers();
+    };
+    le.callbacks.onStoppedLeading = [&] {
+      metrics.setLeader(o.leaderElectionId, false);
+      if (exitCode.exchange(1) == 0) {
+        spdlog::error("leader election lost; stopping");
+        kill(getpid(), SIGTERM);
+      }
+    };
+    lockClient = kube::makeClient(cfg.value(), kube::lockClientOptions(le));
+    const auto ns =
+        o.leaderElectionNamespace.empty() ? cfg->namespaceName : o.leaderElectionNamespace;
+    elector = kube::makeLeaderElector(kube::makeLeaseLock(*lockClient, ns, o.leaderElectionId), le);
+    if (!elector) {
+      spdlog::error("leader election: {}", elector.error().message);
+      return 1;
+    }
+    spdlog::info("waiting to lead lease {}/{} as {}", ns, o.leaderElectionId, le.identity);
+    elector.value()->start();
+  } else {
+    startWorkers();
+  }
+
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
+  spdlog::info("received {}, shutting down: finishing reconciles in flight",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  queue->shutDownWithDrain();
+  {
+    std::lock_guard lock(poolMu);
+    if (pool) pool->join();
+  }
+  if (elector) elector.value()->stop();  // releases the lease for a quick hand-over
+  for (auto& c : caches) {
+    c->models.stop();
+    c->deployments.stop();
+    c->services.stop();
+  }
+  events.stop(std::chrono::seconds(5));
+  health.value()->stop();
+  spdlog::info("stopped");
+  return exitCode.load();
+}
+
+}  // namespace mlmodel::server

@@ -1,0 +1,132 @@
+#include "server/options.h"
+
+#include <optional>
+#include <sstream>
+
+namespace mlmodel::server {
+namespace {
+
+std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+core::Result<bool> parseBool(const std::string& flag, const std::string& v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return core::Error{"--" + flag + ": expected true or false, got \"" + v + "\""};
+}
+
+}  // namespace
+
+std::string usage() {
+  return R"(usage: mlmodel-operator [flags]
+
+Runs the MLModel controller against the Kubernetes API server.
+
+  --kubeconfig PATH                 kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
+  --namespace NS[,NS...]            watch only these namespaces (default: all)
+  --metrics-bind-address ADDR       where /metrics is served (default :8080; "0" disables)
+  --health-probe-bind-address ADDR  where /healthz and /readyz are served (default :8081)
+  --leader-elect[=BOOL]             elect a leader through a Lease before reconciling
+  --leader-election-namespace NS    namespace of the Lease (default: the operator's own)
+  --leader-election-id NAME         name of the Lease (default mlmodel-operator-leader)
+  --workers N                       concurrent reconciles (default 4)
+  --log-level LEVEL                 debug, info, warn or error (default info)
+  --log-format FORMAT               text or json (default text)
+  --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)
+  --version                         print the version and exit
+  --help                            print this help and exit
+)";
+}
+
+core::Result<Options> parseOptions(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg.rfind("--", 0) != 0) return core::Error{"unexpected argument \"" + arg + "\""};
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto next = [&]() -> core::Result<std::string> {
+      if (value) return *value;
+      if (i + 1 >= args.size()) return core::Error{"--" + name + ": needs a value"};
+      return args[++i];
+    };
+    auto take = [&](std::string& into) -> core::Status {
+      auto v = next();
+      if (!v) return v.error();
+      into = v.value();
+      return core::Ok{};
+    };
+    core::Status st = core::Ok{};
+    if (name == "help" || name == "h") {
+      o.help = true;
+    } else if (name == "version") {
+      o.version = true;
+    } else if (name == "kubeconfig") {
+      st = take(o.kubeconfig);
+    } else if (name == "namespace" || name == "namespaces") {
+      std::string v;
+      st = take(v);
+      for (auto& ns : splitComma(v)) o.namespaces.push_back(ns);
+    } else if (name == "metrics-bind-address") {
+      st = take(o.metricsBindAddress);
+    } else if (name == "health-probe-bind-address") {
+      st = take(o.healthProbeBindAddress);
+    } else if (name == "leader-elect") {
+      if (value) {
+        auto b = parseBool(name, *value);
+        if (!b) return b.error();
+        o.leaderElect = b.value();
+      } else {
+        o.leaderElect = true;
+      }
+    } else if (name == "leader-election-namespace") {
+      st = take(o.leaderElectionNamespace);
+    } else if (name == "leader-election-id") {
+      st = take(o.leaderElectionId);
+    } else if (name == "workers") {
+      std::string v;
+      st = take(v);
+      if (st) {
+        try {
+          o.workers = std::stoi(v);
+        } catch (const std::exception&) {
+          return core::Error{"--workers: expected a number, got \"" + v + "\""};
+        }
+        if (o.workers < 1 || o.workers > 64) return core::Error{"--workers: must be 1..64"};
+      }
+    } else if (name == "log-level") {
+      st = take(o.logLevel);
+      if (st && o.logLevel != "debug" && o.logLevel != "info" && o.logLevel != "warn" &&
+          o.logLevel != "error") {
+        return core::Error{"--log-level: one of debug, info, warn, error; got \"" + o.logLevel +
+                           "\""};
+      }
+    } else if (name == "log-format") {
+      st = take(o.logFormat);
+      if (st && o.logFormat != "text" && o.logFormat != "json") {
+        return core::Error{"--log-format: text or json; got \"" + o.logFormat + "\""};
+      }
+    } else if (name == "insecure-registry") {
+      std::string v;
+      st = take(v);
+      for (auto& r : splitComma(v)) o.insecureRegistries.insert(r);
+    } else {
+      return core::Error{"unknown flag --" + name + " (see --help)"};
+    }
+    if (!st) return st.error();
+  }
+  return o;
+}
+
+}  // namespace mlmodel::server

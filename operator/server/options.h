@@ -1,0 +1,33 @@
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace mlmodel::server {
+
+// The operator's command line, in the conventions of controller-runtime managers.
+struct Options {
+  std::string kubeconfig;
+  std::vector<std::string> namespaces;  // empty: every namespace
+  std::string metricsBindAddress = ":8080";
+  std::string healthProbeBindAddress = ":8081";
+  bool leaderElect = false;
+  std::string leaderElectionNamespace;  // default: the namespace of the kubeconfig/pod
+  std::string leaderElectionId = "mlmodel-operator-leader";
+  int workers = 4;
+  std::string logLevel = "info";
+  std::string logFormat = "text";
+  std::set<std::string> insecureRegistries;  // host:port spoken to over plain HTTP
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv; an Error names the flag and says what is wrong.
+core::Result<Options> parseOptions(const std::vector<std::string>& args);
+
+std::string usage();
+
+}  // namespace mlmodel::server

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# End to end: the operator binary against the local cluster, its registry and kubectl.
+# Usage: operator.sh PATH-TO-mlmodel-operator
+. "$(dirname "$0")/../smoke/lib.sh"
+OPERATOR=${1:?operator binary}
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+kubectl apply -f "$REPO_ROOT/crds/serving.mlops.dev_mlmodels.yaml" >/dev/null
+kubectl wait --for=condition=Established crd/mlmodels.serving.mlops.dev --timeout=60s >/dev/null
+new_namespace e2e
+repo="e2e/model-$RANDOM"
+d1=$("$REPO_ROOT/hack/push-image.sh" "$repo" 1.0.0)
+d2=$("$REPO_ROOT/hack/push-image.sh" "$repo" 2.0.0)
+
+port=$((20000 + RANDOM % 20000))
+log=$(mktemp)
+start_operator() {
+  "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
+    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
+    >>"$log" 2>&1 &
+  op=$!
+  poll 30 curl -sf "127.0.0.1:$((port + 1))/readyz" >/dev/null || fail "operator not ready: $(tail "$log")"
+}
+stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
+trap 'stop_operator; kubectl delete namespace $ns --wait=false >/dev/null 2>&1; rm -f "$log"' EXIT
+jp() { kubectl -n "$ns" get "$1" -o jsonpath="$2"; }
+start_operator
+
+echo "-- a sample becomes Ready, digest-pinned, behind a Service"
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: serving.mlops.dev/v1alpha1
+kind: MLModel
+metadata: {name: fraud}
+spec: {image: "$REGISTRY/$repo:1.0.0", replicas: 2}
+YAML
+kubectl -n "$ns" wait --for=condition=Ready mlmodel/fraud --timeout=60s >/dev/null ||
+  fail "not Ready: $(kubectl -n "$ns" get mlmodel fraud -o yaml)"
+image=$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')
+[ "$image" = "$REGISTRY/$repo@$d1" ] || fail "Deployment runs $image, want $REGISTRY/$repo@$d1"
+[ "$(jp mlmodel/fraud '{.status.stable.digest}')" = "$d1" ] || fail "status.stable.digest wrong"
+[ "$(jp deploy/fraud '{.status.readyReplicas}')" = 2 ] || fail "pods not ready"
+[ "$(jp svc/fraud '{.spec.selector.serving\.mlops\.dev/model}')" = fraud ] || fail "no Service"
+[ "$(jp deploy/fraud '{.metadata.ownerReferences[0].kind}')" = MLModel ] || fail "no ownerReference"
+
+echo "-- kubectl scale changes the Deployment"
+kubectl -n "$ns" scale mlmodel fraud --replicas=3 >/dev/null
+poll 30 sh -c "[ \"\$(kubectl -n $ns get deploy fraud -o jsonpath='{.status.readyReplicas}')\" = 3 ]" ||
+  fail "scale to 3 did not reach the Deployment"
+poll 30 sh -c "[ \"\$(kubectl -n $ns get mlmodel fraud -o jsonpath='{.status.readyReplicas}')\" = 3 ]" ||
+  fail "status.readyReplicas did not follow"
+
+echo "-- a hand edit of the image is reverted"
+kubectl -n "$ns" set image deploy/fraud model-server=nginx:hand-edit >/dev/null
+poll 30 sh -c "[ \"\$(kubectl -n $ns get deploy fraud -o jsonpath='{.spec.template.spec.containers[0].image}')\" = '$REGISTRY/$repo@$d1' ]" ||
+  fail "hand edit not reverted"
+
+echo "-- an unknown tag says so and leaves the running version alone; fixing it recovers"
+kubectl -n "$ns" patch mlmodel fraud --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:9.9.9\"}}" >/dev/null
+unresolved() {
+  [ "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="ImageResolved")].status}')" = False ]
+}
+poll 30 unresolved || fail "ImageResolved never turned False"
+msg=$(jp mlmodel/fraud '{.status.conditions[?(@.type=="ImageResolved")].message}')
+case $msg in *"$repo:9.9.9"*) ;; *) fail "message does not name the image: $msg" ;; esac
+[ "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Stalled")].status}')" = True ] || fail "not Stalled"
+[ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@$d1" ] ||
+  fail "the running Deployment was touched"
+kubectl -n "$ns" patch mlmodel fraud --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:2.0.0\"}}" >/dev/null
+kubectl -n "$ns" wait --for=condition=Ready mlmodel/fraud --timeout=60s >/dev/null || fail "no recovery"
+[ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@$d2" ] ||
+  fail "2.0.0 not deployed by digest"
+
+echo "-- killed mid-change and restarted, it converges"
+kubectl -n "$ns" patch mlmodel fraud --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:1.0.0\"}}" >/dev/null
+stop_operator -KILL
+start_operator
+kubectl -n "$ns" wait --for=condition=Ready mlmodel/fraud --timeout=60s >/dev/null || fail "no convergence"
+[ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@$d1" ] ||
+  fail "1.0.0 not deployed after the restart"
+[ "$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name | wc -l)" = 2 ] ||
+  fail "duplicate objects: $(kubectl -n "$ns" get deploy,svc)"
+
+echo "-- restarted at rest, it writes nothing"
+rvs() { kubectl -n "$ns" get mlmodel/fraud deploy/fraud svc/fraud -o jsonpath='{range .items[*]}{.metadata.resourceVersion} {end}'; }
+before=$(rvs)
+stop_operator
+start_operator
+poll 30 sh -c "[ \$(curl -sf 127.0.0.1:$port/metrics | awk '/^controller_runtime_reconcile_total.*success/ {print \$NF}' | cut -d. -f1) -ge 1 ]" ||
+  fail "the model was not reconciled after the restart"
+patches=$(curl -sf "127.0.0.1:$port/metrics" |
+  awk '/^rest_client_requests_total/ && /method="(PATCH|PUT|DELETE)"/ {s += $NF} END {print s + 0}')
+[ "$patches" = 0 ] || fail "the restarted operator wrote $patches times to a model already right: $(tail -20 "$log")"
+[ "$(rvs)" = "$before" ] || fail "objects changed across a restart at rest: $before -> $(rvs)"
+
+echo "-- deleting the MLModel removes what it owned"
+kubectl -n "$ns" delete mlmodel fraud >/dev/null
+gone() { [ -z "$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name)" ]; }
+poll 60 gone || fail "owned objects left behind: $(kubectl -n "$ns" get deploy,svc)"
+echo "ok: operator e2e"

@@ -1,0 +1,221 @@
+// The reconciler with fakes: a scripted API server transport, in-memory caches, a fake
+// image resolver and a recording event emitter.
+#include "controller/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "controller/desired.h"
+#include "fake_transport.h"
+
+namespace mlmodel {
+namespace {
+
+using kube::Json;
+
+class FakeResolver final : public controller::ImageResolver {
+ public:
+  core::Result<std::string> resolve(const std::string& image, const std::string&,
+                                    const Json&) override {
+    calls++;
+    if (error) return *error;
+    last = image;
+    return std::string("sha256:") + std::string(64, 'a');
+  }
+  int calls = 0;
+  std::string last;
+  std::optional<core::Error> error;
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest() {
+    auto t = std::make_unique<testutil::FakeTransport>();
+    transport = t.get();
+    kube::ClientOptions o;
+    o.sleep = [](core::Duration) {};
+    o.maxAttempts = 1;
+    client = std::make_unique<kube::Client>(std::move(t), nullptr, o);
+    controller::ReconcilerDeps deps;
+    deps.client = client.get();
+    deps.models = &models;
+    deps.deployments = &deployments;
+    deps.services = &services;
+    deps.resolver = &resolver;
+    deps.events = &events;
+    deps.clock = &clock;
+    reconciler = std::make_unique<controller::Reconciler>(deps);
+  }
+
+  void putModel(const std::string& spec, const Json& status = Json::object()) {
+    auto m = Json::parse(R"({"apiVersion":"serving.mlops.dev/v1alpha1","kind":"MLModel",
+      "metadata":{"name":"fraud","namespace":"ml","uid":"u1","generation":1,"resourceVersion":"5"}})");
+    m["spec"] = Json::parse(spec);
+    m["status"] = status;
+    models.upsert("ml/fraud", m);
+  }
+
+  // A Deployment as the cluster would hold it after our apply, rolled out or not.
+  void putDeployment(const std::string& image, int ready) {
+    auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
+    api::applyDefaults(m);
+    auto d = controller::desiredDeployment(m, image);
+    d["metadata"]["generation"] = Json::number(1);
+    d["status"] = Json::parse(R"({"observedGeneration":1})");
+    d["spec"]["replicas"] = Json::number(2);
+    for (auto f : {"replicas", "updatedReplicas"}) d["status"][f] = Json::number(2);
+    for (auto f : {"readyReplicas", "availableReplicas"}) d["status"][f] = Json::number(ready);
+    deployments.upsert("ml/fraud", d);
+    services.upsert("ml/fraud", controller::desiredService(m));
+  }
+
+  std::vector<std::string> reasons() const {
+    std::vector<std::string> out;
+    for (auto& e : events.events()) out.push_back(e.reason);
+    return out;
+  }
+
+  Json lastStatusPatch() const {
+    const auto reqs = transport->requests();
+    for (auto it = reqs.rbegin(); it != reqs.rend(); ++it) {
+      if (it->target.find("/status") != std::string::npos)
+        return Json::parse(it->body).at("status");
+    }
+    return Json::null();
+  }
+
+  static const Json* condition(const Json& status, const std::string& type) {
+    for (const auto& c : status.at("conditions").as_array()) {
+      if (c.at("type").as_string() == type) return &c;
+    }
+    return nullptr;
+  }
+
+  testutil::FakeTransport* transport;
+  std::unique_ptr<kube::Client> client;
+  kube::Store models, deployments, services;
+  FakeResolver resolver;
+  kube::RecordingEventEmitter events;
+  core::FakeClock clock;
+  std::unique_ptr<controller::Reconciler> reconciler;
+};
+
+TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kSuccess);
+  const auto reqs = transport->requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  const auto& apply = reqs[0];
+  EXPECT_EQ(apply.method, "PATCH");
+  EXPECT_EQ(
+      apply.target,
+      "/apis/apps/v1/namespaces/ml/deployments/fraud?fieldManager=mlmodel-operator&force=true");
+  const auto dep = Json::parse(apply.body);
+  EXPECT_EQ(dep.at("spec").at("template").at("spec").at("containers").at(0).at("image").as_string(),
+            "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(reqs[1].target.rfind("/api/v1/namespaces/ml/services/fraud", 0), 0u);
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(status.at("phase").as_string(), "Pending");
+  EXPECT_EQ(condition(status, "ImageResolved")->at("status").as_string(), "True");
+  EXPECT_EQ(condition(status, "Ready")->at("status").as_string(), "False");
+  EXPECT_EQ(condition(status, "Reconciling")->at("status").as_string(), "True");
+  EXPECT_EQ(condition(status, "Stalled"), nullptr);  // kstatus: only while True
+  EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(reasons(),
+            (std::vector<std::string>{"ImageResolved", "DeploymentCreated", "ServiceCreated"}));
+}
+
+TEST_F(ReconcilerTest, AModelThatIsAlreadyRightCausesNoWrite) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  transport->respond(200, "{}");  // the status patch of the first pass
+  reconciler->reconcile("ml/fraud");
+  auto status = lastStatusPatch();
+  EXPECT_EQ(status.at("phase").as_string(), "Ready");
+  EXPECT_EQ(condition(status, "Ready")->at("status").as_string(), "True");
+  EXPECT_EQ(resolver.calls, 1);
+  // The API server now holds that status: a second pass reads it and does nothing at all.
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", status);
+  const size_t before = transport->requests().size();
+  clock.advance(std::chrono::minutes(5));
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kSuccess);
+  EXPECT_EQ(transport->requests().size(), before);
+  EXPECT_EQ(resolver.calls, 1);  // the digest in status is reused, not resolved again
+}
+
+TEST_F(ReconcilerTest, AHandEditedImageIsAppliedBack) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
+  putDeployment("nginx:hand-edit", 2);
+  transport->respond(200, "{}");
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto reqs = transport->requests();
+  ASSERT_EQ(reqs.size(), 2u);  // the Deployment and the (first) status; the Service was right
+  EXPECT_NE(reqs[0].target.find("/deployments/fraud"), std::string::npos);
+  EXPECT_NE(reqs[1].target.find("/mlmodels/fraud/status"), std::string::npos);
+  EXPECT_EQ(Json::parse(reqs[0].body)
+                .at("spec")
+                .at("template")
+                .at("spec")
+                .at("containers")
+                .at(0)
+                .at("image")
+                .as_string(),
+            "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(reasons(), (std::vector<std::string>{"ImageResolved", "DeploymentUpdated"}));
+}
+
+TEST_F(ReconcilerTest, AnUnknownTagStallsWithTheImageNamedAndTouchesNothing) {
+  putModel(R"({"image":"reg:5000/models/fraud:9.9.9"})");
+  resolver.error =
+      core::Error{"image reg:5000/models/fraud:9.9.9: tag not found", 404, "ManifestUnknown"};
+  transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRetry);  // with backoff, in case it is pushed
+  ASSERT_EQ(transport->requests().size(), 1u);        // the status, nothing else
+  auto status = lastStatusPatch();
+  EXPECT_EQ(status.at("phase").as_string(), "Failed");
+  const auto* resolved = condition(status, "ImageResolved");
+  EXPECT_EQ(resolved->at("status").as_string(), "False");
+  EXPECT_EQ(resolved->at("reason").as_string(), "ManifestUnknown");
+  EXPECT_NE(resolved->at("message").as_string().find("reg:5000/models/fraud:9.9.9"),
+            std::string::npos);
+  EXPECT_EQ(condition(status, "Stalled")->at("status").as_string(), "True");
+  EXPECT_EQ(events.events().back().type, kube::EventType::kWarning);
+  EXPECT_EQ(events.events().back().reason, "ImageResolutionFailed");
+}
+
+TEST_F(ReconcilerTest, AnUnreachableRegistryKeepsTheRunningVersionAndKeepsTrying) {
+  const std::string running = "reg:5000/models/fraud@sha256:" + std::string(64, 'a');
+  auto stable =
+      Json::parse(R"({"stable":{"version":"1.0.0","image":"reg:5000/models/fraud:1.0.0"}})");
+  stable["stable"]["digest"] = Json::string("sha256:" + std::string(64, 'a'));
+  putModel(R"({"image":"reg:5000/models/fraud:2.0.0","replicas":2})", stable);
+  putDeployment(running, 2);
+  resolver.error = core::Error{"registry reg:5000 is unreachable", 0, "RegistryUnavailable"};
+  transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRetry);
+  ASSERT_EQ(transport->requests().size(), 1u);  // no apply: the Deployment stays as it is
+  auto status = lastStatusPatch();
+  EXPECT_EQ(condition(status, "Reconciling")->at("reason").as_string(), "RegistryUnavailable");
+  EXPECT_EQ(condition(status, "Stalled"), nullptr);
+  EXPECT_EQ(status.at("stable").at("version").as_string(), "1.0.0");
+}
+
+TEST_F(ReconcilerTest, AWrongTypeThatSlippedThroughIsReportedNotRetried) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","port":"http"})");
+  transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kSuccess);
+  auto status = lastStatusPatch();
+  EXPECT_EQ(condition(status, "Stalled")->at("reason").as_string(), "InvalidSpec");
+  EXPECT_EQ(condition(status, "Stalled")->at("message").as_string(),
+            "spec.port: expected an integer, got a string");
+  EXPECT_EQ(reasons(), std::vector<std::string>{"InvalidSpec"});
+}
+
+}  // namespace
+}  // namespace mlmodel
