@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kube/page_resource.h"
+
 namespace mlmodel::kube {
 
 using Json = web::json::value;
@@ -75,7 +77,9 @@ class Store final : public ObjectReader {
   // Cached entries live in a pool of their own: scattered among the short-lived
   // allocations of parsing a LIST, they would pin the allocator's freed pages, and the
   // process would keep several times the cache's size resident.
-  std::pmr::unsynchronized_pool_resource pool_;  // guarded by mu_
+  PageResource pages_;
+  std::pmr::unsynchronized_pool_resource pool_{std::pmr::pool_options{0, 4096},
+                                               &pages_};  // guarded by mu_
   std::pmr::unordered_map<std::pmr::string, Entry> items_{&pool_};
   std::map<std::string, IndexFunc> indexFuncs_;
   // index name -> index value -> keys

@@ -27,7 +27,7 @@ Json ourAnnotations(const Json& meta) {
 
 }  // namespace
 
-Json projectDeployment(Json d) {
+static Json project(Json d, bool wholeSpec) {
   Json out = Json::object();
   out["apiVersion"] = Json::string("apps/v1");
   out["kind"] = Json::string("Deployment");
@@ -39,9 +39,9 @@ Json projectDeployment(Json d) {
     if (ann.size() > 0) m["annotations"] = ann;
     out["metadata"] = m;
   }
-  // The whole spec: the controller compares the pod template with what it would apply,
-  // to revert hand edits without writing when nothing differs.
-  if (d.has_object_field("spec")) out["spec"] = d.at("spec");
+  if (d.has_object_field("spec")) {
+    out["spec"] = wholeSpec ? d.at("spec") : pick(d.at("spec"), {"replicas", "paused"});
+  }
   if (d.has_object_field("status")) {
     auto st = pick(d.at("status"), {"observedGeneration", "replicas", "readyReplicas",
                                     "availableReplicas", "updatedReplicas", "unavailableReplicas"});
@@ -57,5 +57,9 @@ Json projectDeployment(Json d) {
   }
   return out;
 }
+
+Json projectDeployment(Json d) { return project(std::move(d), false); }
+
+Json projectDeploymentWithSpec(Json d) { return project(std::move(d), true); }
 
 }  // namespace mlmodel::kube

@@ -8,8 +8,12 @@ namespace mlmodel::kube {
 // cache of thousands of objects stays small.
 
 // Keeps from a Deployment its identity (name, namespace, uid, resourceVersion, generation,
-// labels, ownerReferences, our own annotations), its spec and the status fields that say
-// whether it rolled out: enough to report readiness, enqueue owners and spot drift.
+// labels, ownerReferences, our own annotations), spec.replicas and the status fields that
+// say whether it rolled out: enough to report readiness and enqueue owners.
 Json projectDeployment(Json deployment);
+
+// The same plus the whole spec, for a controller that compares the pod template with
+// what it would apply (to revert hand edits without writing when nothing differs).
+Json projectDeploymentWithSpec(Json deployment);
 
 }  // namespace mlmodel::kube

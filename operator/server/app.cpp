@@ -71,7 +71,7 @@ struct Caches {
 
   static kube::InformerOptions deploymentOptions() {
     kube::InformerOptions o;
-    o.transform = kube::projectDeployment;
+    o.transform = kube::projectDeploymentWithSpec;
     return o;
   }
   bool synced() const {
