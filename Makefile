@@ -48,11 +48,14 @@ cluster-down: ## stop the local cluster and remove its state
 cluster-status: ## what of the local cluster runs
 	hack/cluster.sh status
 
-demo: ## the canary walk-through (not built yet)
-	@echo "make demo: not implemented yet; it arrives with the canary rollout work" >&2; exit 1
+demo: ## local cluster + operator + a sample model walking to Ready (left running)
+	BUILD_DIR=$(BUILD_DIR) hack/demo.sh
 
-run: ## run the operator against the local cluster (not built yet)
-	@echo "make run: the operator's controller is not implemented yet" >&2; exit 1
+run: build tools ## run the operator in the foreground against the local cluster
+	hack/cluster.sh up
+	. <(hack/cluster.sh env) && kubectl apply -f crds/serving.mlops.dev_mlmodels.yaml && \
+	  $(BUILD_DIR)/operator/mlmodel-operator --insecure-registry "$$REGISTRY" \
+	  --metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081
 
 clean: ## remove the build tree
 	rm -rf $(BUILD_DIR)

@@ -10,6 +10,7 @@
 #   status  say what runs; exit 0 when all of it does, 3 otherwise
 #   env     print export lines: KUBECONFIG, PROMETHEUS_URL, REGISTRY, PATH, ...
 #   restart kube-apiserver   stop and start the API server (a fault for tests)
+#   run operator CMD...      (re)start CMD in the background, tracked and stopped by down
 #
 # Ports default to a block starting at 16443 and can be moved with MLMODEL_PORT_BASE
 # (each component takes base+offset); state lives in MLMODEL_CLUSTER_DIR.
@@ -29,6 +30,9 @@ REGISTRY_PORT=$((BASE + 7))
 NODES="${MLMODEL_KWOK_NODES:-2}"
 DEADLINE="${MLMODEL_CLUSTER_TIMEOUT:-120}"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok prometheus registry)
+# Processes started on top of the cluster through `run` (the demo's operator): stopped
+# first by `down`, listed by `status` when recorded, never required by it.
+ADDONS=(operator)
 
 PKI="$STATE/pki"
 LOGS="$STATE/logs"
@@ -310,10 +314,10 @@ cmd_up() {
 
 cmd_down() {
   [ -d "$PIDS" ] || { echo "cluster: nothing running"; return 0; }
-  local name pid i
+  local name pid i all=("${COMPONENTS[@]}" "${ADDONS[@]}")
   # Reverse start order, so nothing logs errors about what already went.
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name=${COMPONENTS[$i]}
+  for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+    name=${all[$i]}
     if running "$name"; then
       pid=$(pid_of "$name")
       kill "$pid" 2>/dev/null || true
@@ -350,7 +354,31 @@ cmd_status() {
       printf '%-24s stopped\n' "$name"; all=3
     fi
   done
+  for name in "${ADDONS[@]}"; do
+    [ -f "$PIDS/$name.pid" ] || continue
+    if running "$name"; then
+      printf '%-24s running (pid %s)\n' "$name" "$(pid_of "$name")"
+    else
+      printf '%-24s stopped\n' "$name"
+    fi
+  done
   return $all
+}
+
+# run NAME CMD...: (re)start CMD as add-on NAME, tracked like the cluster's own processes
+# (logs/NAME.log; stopped by `down`).
+cmd_run() {
+  local name=${1:-}; shift || true
+  case " ${ADDONS[*]} " in *" $name "*) ;; *) die "run supports: ${ADDONS[*]}" ;; esac
+  [ $# -gt 0 ] || die "run $name: no command"
+  if running "$name"; then
+    kill "$(pid_of "$name")" 2>/dev/null || true
+    for _ in $(seq 1 100); do running "$name" || break; sleep 0.1; done
+  fi
+  log "starting $name"
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$name.pid"
+  echo "$1" >"$PIDS/$name.exe"
 }
 
 cmd_env() {
@@ -373,5 +401,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   restart) cmd_restart "${2:-}" ;;
-  *) echo "usage: $0 up|down|status|env|restart kube-apiserver" >&2; exit 2 ;;
+  run) shift; cmd_run "$@" ;;
+  *) echo "usage: $0 up|down|status|env|restart kube-apiserver|run operator CMD..." >&2; exit 2 ;;
 esac

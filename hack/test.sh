@@ -18,4 +18,9 @@ if ! hack/cluster.sh status >/dev/null 2>&1; then
   hack/cluster.sh up
 fi
 eval "$(hack/cluster.sh env)"
+# The demo's operator watches every namespace and would reconcile the tests' models too.
+if hack/cluster.sh status 2>/dev/null | grep -q '^operator .*running'; then
+  echo "test: stopping the demo's operator (make demo starts it again)"
+  kill "$(cat "$MLMODEL_CLUSTER_DIR/pids/operator.pid")" 2>/dev/null || true
+fi
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 ${CTEST_ARGS:-}

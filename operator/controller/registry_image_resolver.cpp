@@ -1,7 +1,7 @@
 #include "controller/registry_image_resolver.h"
 
+#include "core/encoding.h"
 #include "kube/api_error.h"
-#include "kube/config_util.h"
 
 namespace mlmodel::controller {
 
@@ -31,7 +31,7 @@ core::Result<std::string> RegistryImageResolver::resolve(const std::string& imag
       const bool modern = data.has_string_field(".dockerconfigjson");
       const char* field = modern ? ".dockerconfigjson" : ".dockercfg";
       if (!data.has_string_field(field)) continue;
-      auto decoded = kube::detail::base64Decode(data.at(field).as_string());
+      auto decoded = core::base64Decode(data.at(field).as_string());
       if (!decoded) continue;
       auto cfg = modern ? registry::DockerConfig::parse(decoded.value())
                         : registry::DockerConfig::parseLegacy(decoded.value());

@@ -41,52 +41,6 @@ bool fileExists(const std::string& path) {
 }
 
 namespace {
-bool isBase64Char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
-}
-}  // namespace
-
-core::Result<std::string> base64Decode(std::string_view in) {
-  std::string clean;
-  clean.reserve(in.size() + 3);
-  for (char c : in) {
-    if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
-  }
-  // EVP_DecodeBlock reads '=' anywhere as a zero sextet, so check the alphabet ourselves.
-  size_t body = clean.size();
-  while (body > 0 && clean[body - 1] == '=') --body;
-  if (clean.size() - body > 2) return core::Error{"not valid base64: too much padding"};
-  for (size_t i = 0; i < body; ++i) {
-    if (!isBase64Char(clean[i])) {
-      return core::Error{"not valid base64: unexpected character at offset " + std::to_string(i)};
-    }
-  }
-  clean.resize(body);
-  if (body % 4 == 1) return core::Error{"not valid base64: truncated input"};
-  while (clean.size() % 4 != 0) clean.push_back('=');
-  if (clean.empty()) return std::string();
-
-  std::string out(clean.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(clean.data()),
-                                static_cast<int>(clean.size()));
-  if (n < 0) return core::Error{"not valid base64"};
-  // It decodes padding as zero bytes; drop them.
-  out.resize(static_cast<size_t>(n) - (clean.size() - body));
-  return out;
-}
-
-std::string base64Encode(std::string_view in) {
-  if (in.empty()) return {};
-  std::string out((in.size() + 2) / 3 * 4 + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-namespace {
 // Reads exactly `width` digits at `pos`.
 bool readDigits(std::string_view s, size_t& pos, int width, int& out) {
   if (pos + static_cast<size_t>(width) > s.size()) return false;

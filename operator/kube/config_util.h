@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/result.h"
 
 // Small helpers shared by the config loaders. Internal to kube/; not a public API.
@@ -13,10 +14,8 @@ namespace mlmodel::kube::detail {
 core::Result<std::string> readFile(const std::string& path);
 bool fileExists(const std::string& path);
 
-// Standard base64 with padding, as Go's encoding/base64 writes it; whitespace (line breaks)
-// is ignored and missing padding tolerated.
-core::Result<std::string> base64Decode(std::string_view in);
-std::string base64Encode(std::string_view in);
+using core::base64Decode;  // core/encoding.h
+using core::base64Encode;
 
 // "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.5+02:00".
 core::Result<core::WallTime> parseRfc3339(std::string_view s);

@@ -18,8 +18,8 @@ class PageResource final : public std::pmr::memory_resource {
     return (bytes + kPage - 1) / kPage * kPage;
   }
   void* do_allocate(size_t bytes, size_t) override {
-    void* p = mmap(nullptr, roundUp(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void* p =
+        mmap(nullptr, roundUp(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     return p;
   }

@@ -1,23 +1,10 @@
 #include "kube/resource.h"
 
-#include <cstdio>
+#include "core/encoding.h"
 
 namespace mlmodel::kube {
 
-std::string urlEncode(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
+std::string urlEncode(const std::string& value) { return core::urlEncode(value); }
 
 std::string collectionPath(const ResourceType& type, const std::string& ns) {
   std::string path =

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace mlmodel::core {
+
+// Standard base64 with padding, as Go's encoding/base64 writes it (kubeconfig data
+// fields, Secrets, docker config auths); whitespace is ignored and missing padding
+// tolerated. Errors say what is wrong and where.
+Result<std::string> base64Decode(std::string_view in);
+std::string base64Encode(std::string_view in);
+
+// Percent-encodes everything outside RFC 3986's unreserved set (for query values).
+std::string urlEncode(std::string_view in);
+
+}  // namespace mlmodel::core
