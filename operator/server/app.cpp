@@ -1,7 +1,6 @@
 #include "server/app.h"
 
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "registry/distribution_resolver.h"
 #include "server/controller_metrics.h"
 #include "server/health_server.h"
+#include "server/logging.h"
 #include "server/version.h"
 
 namespace mlmodel::server {
@@ -30,18 +30,6 @@ namespace {
 
 using kube::Json;
 using kube::ObjectPtr;
-
-void setupLogging(const Options& o) {
-  auto logger = spdlog::stderr_logger_mt("mlmodel-operator");
-  if (o.logFormat == "json") {
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
-  }
-  logger->set_level(spdlog::level::from_str(o.logLevel));
-  spdlog::set_default_logger(logger);
-}
 
 // Reads a key from the cache of the namespace it names.
 class NamespacedReader final : public kube::ObjectReader {
@@ -135,7 +123,7 @@ int runOperator(const Options& o) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  setupLogging(o);
+  setupLogging(o.logFormat, o.logLevel);
   kube::LoadOptions lo;
   lo.kubeconfigFlag = o.kubeconfig;
   auto cfg = kube::loadConfig(lo);

@@ -1,0 +1,47 @@
+#include <gtest/gtest.h>
+
+#include "server/logging.h"
+#include "server/options.h"
+
+namespace mlmodel::server {
+namespace {
+
+TEST(ServerOptions, DefaultsFollowControllerRuntime) {
+  auto o = parseOptions({});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->metricsBindAddress, ":8080");
+  EXPECT_EQ(o->healthProbeBindAddress, ":8081");
+  EXPECT_FALSE(o->leaderElect);
+  EXPECT_TRUE(o->namespaces.empty());
+}
+
+TEST(ServerOptions, ParsesBothFlagSpellings) {
+  auto o = parseOptions({"--namespace", "a,b", "--leader-elect", "--workers=8",
+                         "--insecure-registry", "127.0.0.1:5000", "--log-format=json"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->namespaces, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(o->leaderElect);
+  EXPECT_EQ(o->workers, 8);
+  EXPECT_EQ(o->insecureRegistries.count("127.0.0.1:5000"), 1u);
+  EXPECT_EQ(o->logFormat, "json");
+  EXPECT_FALSE(parseOptions({"--leader-elect=false"})->leaderElect);
+}
+
+TEST(ServerOptions, BadFlagsSayWhatIsWrong) {
+  EXPECT_EQ(parseOptions({"--workers", "many"}).error().message,
+            "--workers: expected a number, got \"many\"");
+  EXPECT_EQ(parseOptions({"--log-format", "xml"}).error().message,
+            "--log-format: text or json; got \"xml\"");
+  EXPECT_EQ(parseOptions({"--frobnicate"}).error().message,
+            "unknown flag --frobnicate (see --help)");
+  EXPECT_EQ(parseOptions({"--kubeconfig"}).error().message, "--kubeconfig: needs a value");
+}
+
+TEST(JsonLogs, MessagesAreEscaped) {
+  EXPECT_EQ(jsonEscape("configmaps \"cm\" not found\n\t\\"),
+            "configmaps \\\"cm\\\" not found\\n\\t\\\\");
+  EXPECT_EQ(jsonEscape(std::string("\x01", 1)), "\\u0001");
+}
+
+}  // namespace
+}  // namespace mlmodel::server
