@@ -184,7 +184,7 @@ std::size_t EventRecorder::processUntil(core::SteadyTime deadline) {
       p = std::move(queue_.front());
       queue_.pop_front();
     }
-    requests += record(std::move(p));
+    requests += record(p);
   }
   const auto now = clock_.steadyNow();
   if (now < deadline) requests += flushDue(now);
@@ -194,7 +194,7 @@ std::size_t EventRecorder::processUntil(core::SteadyTime deadline) {
   return requests;
 }
 
-std::size_t EventRecorder::record(Pending p) {
+std::size_t EventRecorder::record(const Pending& p) {
   const std::string key = seriesKey(p);
   const auto now = clock_.steadyNow();
   std::size_t requests = 0;

@@ -130,7 +130,7 @@ class EventRecorder final : public EventEmitter {
 
   void run();
   std::size_t processUntil(core::SteadyTime deadline);
-  std::size_t record(Pending p);
+  std::size_t record(const Pending& p);
   std::size_t write(Series& s, core::SteadyTime now);
   bool due(const Series& s, core::SteadyTime now) const;
   std::size_t flushDue(core::SteadyTime now);

@@ -120,7 +120,7 @@ bool Informer::listAndReplace(std::string& resourceVersion) {
     seen.insert(item.key);
     if (store_.resourceVersion(item.key) == item.resourceVersion) continue;  // unchanged
     auto text = notify ? item.text : std::string();
-    auto old = store_.upsertText(item.key, std::move(item.resourceVersion), std::move(item.text));
+    auto old = store_.upsertText(item.key, item.resourceVersion, item.text);
     if (!notify) continue;
     auto obj = std::make_shared<const Json>(Json::parse(text));
     for (auto& h : handlers_) {

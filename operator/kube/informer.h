@@ -55,7 +55,9 @@ class Informer {
 
   // Before start().
   void addHandlers(EventHandlers handlers);
-  void addIndex(const std::string& name, Store::IndexFunc func) { store_.addIndex(name, func); }
+  void addIndex(const std::string& name, Store::IndexFunc func) {
+    store_.addIndex(name, std::move(func));
+  }
 
   void start();
   void stop();

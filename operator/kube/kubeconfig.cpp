@@ -54,7 +54,7 @@ class Fields {
 
   // base64 `key`, decoded.
   std::string data(const char* key) const {
-    const std::string raw = str(key);
+    std::string raw = str(key);
     if (raw.empty()) return raw;
     auto decoded = detail::base64Decode(raw);
     if (!decoded) fail(std::string(key) + ": " + decoded.error().message);

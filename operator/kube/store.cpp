@@ -101,7 +101,8 @@ ObjectPtr Store::upsert(const std::string& key, const Json& object) {
   return insert(key, resourceVersionOf(object), object.serialize(), object);
 }
 
-ObjectPtr Store::upsertText(const std::string& key, std::string resourceVersion, std::string text) {
+ObjectPtr Store::upsertText(const std::string& key, const std::string& resourceVersion,
+                            const std::string& text) {
   bool indexed;
   {
     std::lock_guard lock(mu_);

@@ -58,7 +58,8 @@ class Store final : public ObjectReader {
   // Inserts or replaces; returns the previous object (null when there was none).
   ObjectPtr upsert(const std::string& key, const Json& object);
   // The same for an object already in compact JSON text; parsed only for indexes.
-  ObjectPtr upsertText(const std::string& key, std::string resourceVersion, std::string text);
+  ObjectPtr upsertText(const std::string& key, const std::string& resourceVersion,
+                       const std::string& text);
   // Removes; returns the removed object (null when there was none).
   ObjectPtr erase(const std::string& key);
 

@@ -97,7 +97,7 @@ struct DistributionResolver::Context {
   }
 };
 
-TransportFactory cpprestTransportFactory(http::TlsOptions tls) {
+TransportFactory cpprestTransportFactory(const http::TlsOptions& tls) {
   return [tls](const std::string& baseUrl) { return http::makeCpprestTransport(baseUrl, tls); };
 }
 

@@ -21,7 +21,7 @@ using TransportFactory =
     std::function<std::unique_ptr<http::Transport>(const std::string& baseUrl)>;
 
 // Real transports over cpprestsdk, with `tls` for every server.
-TransportFactory cpprestTransportFactory(http::TlsOptions tls = {});
+TransportFactory cpprestTransportFactory(const http::TlsOptions& tls = {});
 
 struct DistributionResolverOptions {
   // Registries ("host:port", as written in the image reference) spoken to over plain

@@ -120,7 +120,8 @@ bool measure(kube::Client& client, const std::string& ns, int n,
   const long rssAfter = rssKiB();
   // Heap in use is what the cache holds; resident memory adds what the allocator keeps
   // from the LIST's transient buffers.
-  figure(p + "informer_rss_growth_per_object", (rssAfter - rssBefore) * 1024.0 / n, "bytes");
+  figure(p + "informer_rss_growth_per_object",
+         static_cast<double>(rssAfter - rssBefore) * 1024.0 / n, "bytes");
   if (std::getenv("BENCH_MALLOC_STATS")) malloc_stats();
 
   // Watch throughput: patch every object from several writers; the informer must see all.
@@ -138,7 +139,8 @@ bool measure(kube::Client& client, const std::string& ns, int n,
   }
   const auto received = Clock::now();
   figure(p + "informer_write_rate", n / seconds(written - w0), "writes/s");
-  figure(p + "informer_watch_events_rate", seen.load() / seconds(received - w0), "events/s");
+  figure(p + "informer_watch_events_rate",
+         static_cast<double>(seen.load()) / seconds(received - w0), "events/s");
   figure(p + "informer_watch_lag_after_last_write", seconds(received - written), "s");
   informer.stop();
   // What the cache itself keeps resident: the memory that goes when it goes. The rest of
@@ -148,7 +150,8 @@ bool measure(kube::Client& client, const std::string& ns, int n,
   informerPtr.reset();
   malloc_trim(0);
   const long rssGone = rssKiB();
-  figure(p + "informer_cache_rss_per_object", (rssAfter - rssGone) * 1024.0 / n, "bytes");
+  figure(p + "informer_cache_rss_per_object", static_cast<double>(rssAfter - rssGone) * 1024.0 / n,
+         "bytes");
   return events >= static_cast<size_t>(n);
 }
 
@@ -192,7 +195,7 @@ int main(int argc, char** argv) {
     (void)client->list(kube::resources::deployments, ns, o);
   }
   malloc_trim(0);
-  figure("informer_transport_warmup_rss", (rssKiB() - rssIdle) / 1024.0, "MiB");
+  figure("informer_transport_warmup_rss", static_cast<double>(rssKiB() - rssIdle) / 1024.0, "MiB");
   // Status only, as an informer that reports readiness needs; then with the spec, as the
   // operator's Deployment cache keeps it to spot drift.
   if (!measure(*client, ns, n, kube::projectDeployment, "")) return 1;

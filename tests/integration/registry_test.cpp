@@ -118,7 +118,7 @@ class Pusher {
 
  private:
   std::string pushBlob(const std::string& repo, const std::string& data) {
-    const std::string digest = registry::detail::sha256Digest(data);
+    std::string digest = registry::detail::sha256Digest(data);
     http::Request post;
     post.method = "POST";
     post.target = "/v2/" + repo + "/blobs/uploads/";

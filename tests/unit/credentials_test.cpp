@@ -70,7 +70,7 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
 )";
 
 std::string writeScript(const TempDir& dir, const std::string& name, const std::string& body) {
-  const std::string path = dir.write(name, body);
+  std::string path = dir.write(name, body);
   fs::permissions(path, fs::perms::owner_all);
   return path;
 }

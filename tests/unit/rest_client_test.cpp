@@ -15,7 +15,6 @@
 
 using namespace std::chrono_literals;
 using mlmodel::core::Duration;
-using mlmodel::core::Error;
 using mlmodel::core::Result;
 using mlmodel::http::Request;
 using mlmodel::kube::ApplyOptions;

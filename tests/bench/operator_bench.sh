@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# The operator at scale, against the local cluster (hack/cluster.sh), next to its floor.
+#
+# Usage: tests/bench/operator_bench.sh [BUILD_DIR]     (default: build-release)
+#   BENCH_MODELS="1000 5000"   model counts, run in this order
+#   BENCH_TIMEOUT=SECONDS      per run, until every model is Ready (default 120 + N/5)
+#   BENCH_DRAIN_TIMEOUT=300    between runs, for the previous namespace to go
+#   BENCH_OPERATOR_ARGS="..."  extra operator flags (e.g. --workers 8)
+#   BENCH_KEEP_LOGS=1          keep the operator logs and metrics (the path is printed)
+#   BENCH_CLUSTER=shared       the running local cluster (default), or "private": a cluster
+#                              of its own (hack/cluster.sh on BENCH_PORT_BASE, default 36443,
+#                              fresh state), stopped at the end; for figures that other
+#                              users of the shared cluster cannot skew
+#   BENCH_QUIET_TIMEOUT=120    how long to wait for the controller-manager's Deployment and
+#                              ReplicaSet queues to drain before measuring (fails after)
+#
+# For each N: the floor first (N Deployments and N Services shaped as the operator renders
+# them, created by kubectl in one go, timed until every Deployment is Available), then the
+# operator (Release, started before the apply, watching only its namespace; N MLModels
+# created by kubectl in one go, timed until every one is Ready). Each run has a fresh
+# namespace, deleted afterwards; extra KWOK nodes hold the pods and are deleted at the end.
+# Readiness is followed by a watch (list, then every change), so it costs little and is
+# seen when it happens. Prints one line per figure: bench: <name> <value> <unit>
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD_DIR=${1:-$REPO_ROOT/build-release}
+OPERATOR=$BUILD_DIR/operator/mlmodel-operator
+MODELS=${BENCH_MODELS:-1000 5000}
+DRAIN_TIMEOUT=${BENCH_DRAIN_TIMEOUT:-300}
+PODS_PER_NODE=500
+NODE_PREFIX=opbench-node
+IMAGE_REPO=bench/operator-bench
+IMAGE_TAG=1.0.0
+
+say() { printf 'operator_bench: %s\n' "$*" >&2; }
+fail() { say "FAIL: $*"; exit 1; }
+now() { date +%s.%N; }
+fmt() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
+
+[ -x "$OPERATOR" ] || fail "no operator binary at $OPERATOR (cmake --build $BUILD_DIR --target mlmodel-operator)"
+tmp=$(mktemp -d /tmp/operator_bench.XXXXXX)
+private=""     # the state directory of a private cluster while it runs
+namespaces=()  # every namespace this run created
+op=""          # the operator's pid while it runs
+watcher=""     # a kubectl watch's pid while it runs
+nodes_made=0
+digest=""
+status=0
+
+stop_operator() {
+  [ -n "$op" ] || return 0
+  kill -TERM "$op" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$op" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$op" 2>/dev/null || true
+  wait "$op" 2>/dev/null || true
+  op=""
+}
+stop_watcher() {
+  [ -n "$watcher" ] || return 0
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  watcher=""
+}
+cleanup() {
+  set +e
+  stop_watcher
+  stop_operator
+  local ns i
+  for ns in "${namespaces[@]}"; do kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1; done
+  for ((i = 1; i <= nodes_made; i++)); do
+    kubectl delete node "$NODE_PREFIX-$i" --wait=false >/dev/null 2>&1
+  done
+  if [ -n "$digest" ]; then
+    curl -sf -X DELETE "http://$REGISTRY/v2/$IMAGE_REPO/manifests/$digest" >/dev/null 2>&1
+  fi
+  if [ -n "$private" ]; then
+    MLMODEL_CLUSTER_DIR=$private "$REPO_ROOT/hack/cluster.sh" down >/dev/null 2>&1
+  fi
+  if [ -n "${BENCH_KEEP_LOGS:-}" ]; then say "logs and metrics kept in $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- the cluster ---------------------------------------------------------------------------
+case ${BENCH_CLUSTER:-shared} in
+  shared)
+    if [ -z "${KUBECONFIG:-}" ] || [ -z "${REGISTRY:-}" ] || ! command -v kubectl >/dev/null; then
+      eval "$("$REPO_ROOT/hack/cluster.sh" env)"
+    fi
+    "$REPO_ROOT/hack/cluster.sh" status >/dev/null ||
+      fail "the local cluster is not running (make cluster-up), or use BENCH_CLUSTER=private"
+    ;;
+  private)
+    export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-36443} MLMODEL_CLUSTER_DIR=$tmp/cluster
+    private=$MLMODEL_CLUSTER_DIR
+    say "starting a private cluster on ports $MLMODEL_PORT_BASE.. (state in $private)"
+    "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
+      fail "private cluster: $(tail -n 5 "$tmp/cluster-up.log")"
+    eval "$("$REPO_ROOT/hack/cluster.sh" env)"
+    ;;
+  *) fail "BENCH_CLUSTER: shared or private, not '${BENCH_CLUSTER}'" ;;
+esac
+
+# The controller-manager's work queues (Deployment, ReplicaSet) are FIFOs shared by every
+# namespace: a backlog left by someone else would be measured as our time.
+server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+cm_metrics="https://127.0.0.1:$((${server##*:} + 3))/metrics"  # hack/cluster.sh: base + 3
+cm_backlog() {
+  curl -sk --max-time 5 "$cm_metrics" 2>/dev/null | awk '
+    /^workqueue_depth\{name="(deployment|replicaset|garbage_collector_attempt_to_delete)"\}/ { s += $NF; seen = 1 }
+    END { if (seen) printf "%d", s; else print "unknown" }'
+}
+wait_quiet() {  # wait_quiet WHAT: until the controller-manager's queues hold <= 20 items
+  local end=$((SECONDS + ${BENCH_QUIET_TIMEOUT:-120})) b
+  while b=$(cm_backlog); [ "$b" != unknown ] && [ "$b" -gt 20 ]; do
+    [ $SECONDS -lt $end ] || fail "$1: the controller-manager still has $b Deployments and" \
+      "ReplicaSets queued (another user's load?); retry later or use BENCH_CLUSTER=private"
+    sleep 2
+  done
+  [ "$b" != unknown ] || say "cannot read $cm_metrics; measuring without checking the cluster is quiet"
+}
+wait_quiet "before starting"
+
+# ---- preconditions -----------------------------------------------------------------------
+if ! kubectl get crd mlmodels.serving.mlops.dev >/dev/null 2>&1; then
+  say "installing the MLModel CRD (it stays: other users may come to rely on it)"
+  kubectl apply -f "$REPO_ROOT/crds/serving.mlops.dev_mlmodels.yaml" >/dev/null
+  kubectl wait --for=condition=Established crd/mlmodels.serving.mlops.dev --timeout=60s >/dev/null
+fi
+# Another operator that watches every namespace would reconcile these models too.
+for p in /proc/[0-9]*; do
+  cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+  case $cmd in
+    *mlmodel-operator\ *) case $cmd in *--namespace*) ;; *)
+        say "WARNING: pid ${p#/proc/} ($cmd) watches every namespace: it will reconcile the" \
+          "benchmark's models as well and skew the figures" ;; esac ;;
+  esac
+done
+
+max=0
+for n in $MODELS; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"
+  [ "$n" -gt "$max" ] && max=$n
+done
+
+# ---- fake nodes: KWOK's two default nodes hold 110 pods each --------------------------------
+nodes_needed=$(((max + max / 10 + PODS_PER_NODE - 1) / PODS_PER_NODE))
+for ((i = 1; i <= nodes_needed; i++)); do
+  cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $NODE_PREFIX-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: $NODE_PREFIX-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64, mlmodel-bench: operator}
+status:
+  allocatable: {cpu: "64", memory: 512Gi, pods: "$PODS_PER_NODE"}
+  capacity: {cpu: "64", memory: 512Gi, pods: "$PODS_PER_NODE"}
+---
+EOF
+done >"$tmp/nodes.yaml"
+nodes_made=$nodes_needed
+kubectl create -f "$tmp/nodes.yaml" >/dev/null
+kubectl wait --for=condition=Ready node -l mlmodel-bench=operator --timeout=120s >/dev/null ||
+  fail "the benchmark's KWOK nodes did not turn Ready"
+say "$nodes_needed extra KWOK nodes of $PODS_PER_NODE pods each are Ready"
+
+digest=$("$REPO_ROOT/hack/push-image.sh" "$IMAGE_REPO" "$IMAGE_TAG")
+IMAGE="$REGISTRY/$IMAGE_REPO:$IMAGE_TAG"
+PINNED="$REGISTRY/$IMAGE_REPO@$digest"
+
+# ---- helpers -------------------------------------------------------------------------------
+new_namespace() {  # new_namespace PREFIX: sets $ns; waits for its default ServiceAccount
+  ns="opbench-$1-$RANDOM"
+  kubectl create namespace "$ns" >/dev/null
+  namespaces+=("$ns")
+  local end=$((SECONDS + 60))
+  until kubectl -n "$ns" get serviceaccount default >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fail "namespace $ns got no default ServiceAccount"
+    sleep 0.2
+  done
+}
+
+# Deletes a run's namespace and waits (bounded) until it is gone, so that tearing down
+# thousands of objects does not load the cluster during the next run.
+drain() {
+  kubectl delete namespace "$1" --wait=false >/dev/null 2>&1 || true
+  kubectl wait --for=delete "namespace/$1" --timeout="${DRAIN_TIMEOUT}s" >/dev/null 2>&1 ||
+    say "namespace $1 still going after ${DRAIN_TIMEOUT}s; continuing"
+}
+
+# mawk reads a pipe in large blocks unless told otherwise: the watch is read as it comes.
+STREAM_AWK=awk
+if awk -W version 2>/dev/null | grep -q mawk; then STREAM_AWK="awk -W interactive"; fi
+
+names() { awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "model-%05d\n", i }'; }
+
+render_models() {  # N
+  names "$1" | awk -v image="$IMAGE" '{
+    printf "apiVersion: serving.mlops.dev/v1alpha1\nkind: MLModel\nmetadata: {name: %s}\n", $1
+    printf "spec: {image: \"%s\", replicas: 1}\n---\n", image }'
+}
+
+# What operator/controller/desired.cpp renders for such a model (CRD defaults applied),
+# minus the ownerReference to an MLModel that does not exist here.
+render_floor() {  # N
+  names "$1" | awk -v image="$PINNED" -v version="$IMAGE_TAG" '{
+    l = sprintf("app.kubernetes.io/name: %s, app.kubernetes.io/instance: %s, " \
+                "app.kubernetes.io/version: \"%s\", app.kubernetes.io/component: model-server, " \
+                "app.kubernetes.io/managed-by: mlmodel-operator, serving.mlops.dev/model: %s",
+                $1, $1, version, $1)
+    probe = "periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3}"
+    printf "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\n  labels: {%s}\n", $1, l
+    printf "spec:\n  replicas: 1\n"
+    printf "  selector: {matchLabels: {serving.mlops.dev/model: %s, serving.mlops.dev/track: stable}}\n", $1
+    printf "  template:\n    metadata:\n      labels: {%s, serving.mlops.dev/track: stable}\n", l
+    printf "    spec:\n      containers:\n      - name: model-server\n        image: \"%s\"\n", image
+    printf "        env: [{name: MODEL_NAME, value: %s}, {name: MODEL_VERSION, value: \"%s\"}]\n", $1, version
+    printf "        ports: [{name: http, containerPort: 8080, protocol: TCP}]\n"
+    printf "        readinessProbe: {httpGet: {path: /v2/health/ready, port: http}, %s\n", probe
+    printf "        livenessProbe: {httpGet: {path: /v2/health/live, port: http}, %s\n", probe
+    printf "        securityContext: {allowPrivilegeEscalation: false, runAsNonRoot: true, " \
+           "capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}\n---\n"
+    printf "apiVersion: v1\nkind: Service\nmetadata:\n  name: %s\n  labels: {%s}\n", $1, l
+    printf "spec:\n  type: ClusterIP\n  selector: {serving.mlops.dev/model: %s}\n", $1
+    printf "  ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]\n---\n" }'
+}
+
+# timed_create NS FILE N RESOURCE JSONPATH WANT LIMIT: creates FILE with one kubectl
+# and follows RESOURCE with a watch until N of them show WANT at JSONPATH. Sets
+# $elapsed (seconds from the start of the create) and $reached (how many got there).
+timed_create() {
+  local ns=$1 file=$2 n=$3 resource=$4 jp=$5 want=$6 limit=$7
+  local t0 end creator out fifo round=0
+  t0=$(now)
+  end=$((SECONDS + limit))
+  kubectl -n "$ns" create -f "$file" >/dev/null 2>"$tmp/create.err" &
+  creator=$!
+  reached=0
+  # A watch the server ends early is started again; each start lists the current state.
+  while [ "$reached" -lt "$n" ] && [ $SECONDS -lt $end ]; do
+    fifo="$tmp/watch.$((round++))"
+    mkfifo "$fifo"
+    timeout "$((end - SECONDS))" kubectl -n "$ns" get "$resource" --watch \
+      -o jsonpath="{.metadata.name} $jp{\"\\n\"}" >"$fifo" 2>>"$tmp/watch.err" &
+    watcher=$!
+    out=$($STREAM_AWK -v n="$n" -v want="$want" '
+      $2 == want && !($1 in ok) { ok[$1] = 1; c++ }
+      $2 != want && ($1 in ok) { delete ok[$1]; c-- }
+      c >= n { exit }
+      END { print c + 0 }' <"$fifo")
+    reached=$out
+    stop_watcher
+    rm -f "$fifo"
+  done
+  elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+  if ! wait "$creator"; then
+    say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"
+    return 1
+  fi
+  [ "$reached" -ge "$n" ]
+}
+
+metric_sum() {  # metric_sum FILE REGEX: the sum of the samples whose line matches REGEX
+  awk -v re="$2" '$0 ~ re && !/^#/ { s += $NF } END { printf "%.0f", s + 0 }' "$1"
+}
+
+# The API server's request counters by resource and verb (a sanity check of the
+# operator's own counters; other clients of the shared cluster add to them).
+apiserver_writes() {
+  kubectl get --raw /metrics 2>/dev/null | awk '
+    /^apiserver_request_total\{/ && /verb="(POST|PUT|PATCH|DELETE|APPLY)"/ {
+      match($0, /resource="[^"]*"/); r = substr($0, RSTART + 10, RLENGTH - 11)
+      match($0, /subresource="[^"]*"/); s = RLENGTH > 0 ? "/" substr($0, RSTART + 13, RLENGTH - 14) : ""
+      match($0, /verb="[^"]*"/); v = substr($0, RSTART + 6, RLENGTH - 7)
+      if (r ~ /^(mlmodels|deployments|services|events)$/) n[r s " " v] += $NF }
+    END { for (k in n) print k, n[k] }' | sort
+}
+
+# ---- runs ----------------------------------------------------------------------------------
+run_floor() {  # N
+  local n=$1 limit=$2
+  wait_quiet "floor, N=$n"
+  new_namespace "floor-$n"
+  render_floor "$n" >"$tmp/floor.yaml"
+  say "floor, N=$n: creating $n Deployments and $n Services in $ns"
+  if ! timed_create "$ns" "$tmp/floor.yaml" "$n" deployments \
+    '{.status.conditions[?(@.type=="Available")].status}' True "$limit"; then
+    say "floor, N=$n: $reached of $n Deployments Available after $(fmt "$elapsed") s"
+    status=1
+    drain "$ns"
+    return 1
+  fi
+  floor_seconds=$elapsed
+  echo "bench: floor_models_${n}_ready_seconds $(fmt "$elapsed") s"
+  drain "$ns"
+}
+
+run_operator() {  # N
+  local n=$1 limit=$2 port log metrics
+  wait_quiet "operator, N=$n"
+  new_namespace "op-$n"
+  port=$((20000 + RANDOM % 20000))
+  log="$tmp/operator-$n.log"
+  # shellcheck disable=SC2086
+  "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level warn \
+    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
+    ${BENCH_OPERATOR_ARGS:-} >"$log" 2>&1 &
+  op=$!
+  local end=$((SECONDS + 30))
+  until curl -sf "127.0.0.1:$((port + 1))/readyz" >/dev/null 2>&1; do
+    kill -0 "$op" 2>/dev/null || fail "the operator exited: $(tail -n 5 "$log")"
+    [ $SECONDS -lt $end ] || fail "the operator was not ready within 30 s: $(tail -n 5 "$log")"
+    sleep 0.2
+  done
+  render_models "$n" >"$tmp/models.yaml"
+  apiserver_writes >"$tmp/apiserver-before"
+  say "operator, N=$n: creating $n MLModels in $ns (operator pid $op)"
+  local ok=1
+  timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels \
+    '{.status.conditions[?(@.type=="Ready")].status}' True "$limit" || ok=0
+
+  # Let the work queue and the Event sender drain (bounded), then read the figures
+  # while the operator still runs.
+  local prev=-1 cur
+  for _ in $(seq 1 20); do
+    curl -sf "127.0.0.1:$port/metrics" >"$tmp/metrics-$n" || break
+    cur=$(metric_sum "$tmp/metrics-$n" '^rest_client_requests_total')
+    [ "$cur" = "$prev" ] && break
+    prev=$cur
+    sleep 1
+  done
+  metrics="$tmp/metrics-$n"
+  local hwm ticks clk cpu
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$op/status")
+  ticks=$(sed 's/^.*) //' "/proc/$op/stat" | awk '{ print $12 + $13 }')
+  clk=$(getconf CLK_TCK)
+  cpu=$(awk -v t="$ticks" -v c="$clk" 'BEGIN { print t / c }')
+  apiserver_writes >"$tmp/apiserver-after"
+  local events
+  events=$(kubectl -n "$ns" get events.v1.events.k8s.io --field-selector regarding.kind=MLModel \
+    -o jsonpath='{range .items[*]}{.series.count}{"\n"}{end}' 2>/dev/null | awk '
+      { e++; if ($1 != "") s++ } END { printf "%d %d", e, s }')
+  stop_operator
+
+  if [ $ok = 0 ]; then
+    say "operator, N=$n: $reached of $n models Ready after $(fmt "$elapsed") s; last log lines:"
+    tail -n 20 "$log" >&2
+    status=1
+  else
+    echo "bench: operator_models_${n}_ready_seconds $(fmt "$elapsed") s"
+    if [ -n "${floor_seconds:-}" ]; then
+      echo "bench: operator_models_${n}_ready_ratio_to_floor $(div "$elapsed" "$floor_seconds") x"
+    fi
+  fi
+  echo "bench: operator_models_${n}_peak_rss $(div "$hwm" 1024) MiB"
+  echo "bench: operator_models_${n}_cpu_seconds $(fmt "$cpu") s"
+  local total writes posts patches puts deletes gets watches
+  total=$(metric_sum "$metrics" '^rest_client_requests_total')
+  posts=$(metric_sum "$metrics" '^rest_client_requests_total.*method="POST"')
+  puts=$(metric_sum "$metrics" '^rest_client_requests_total.*method="PUT"')
+  patches=$(metric_sum "$metrics" '^rest_client_requests_total.*method="PATCH"')
+  deletes=$(metric_sum "$metrics" '^rest_client_requests_total.*method="DELETE"')
+  gets=$(metric_sum "$metrics" '^rest_client_requests_total.*method="GET"')
+  watches=$(metric_sum "$metrics" '^rest_client_requests_total.*method="WATCH"')
+  writes=$((posts + puts + patches + deletes))
+  echo "bench: operator_models_${n}_requests_per_model $(div "$total" "$n") req/model"
+  echo "bench: operator_models_${n}_writes_per_model $(div "$writes" "$n") writes/model"
+  # Events are the operator's only POSTs (apply and status are PATCHes); an Event with a
+  # series was PATCHed at least once more.
+  local ev_created ev_series ev_writes
+  read -r ev_created ev_series <<<"$events"
+  ev_writes=$((ev_created + ev_series))
+  echo "bench: operator_models_${n}_event_writes_per_model $(div "$ev_writes" "$n") writes/model"
+  echo "bench: operator_models_${n}_writes_excluding_events_per_model $(div "$((writes - ev_writes))" "$n") writes/model"
+
+  # Details for finding causes, on stderr.
+  say "N=$n requests by method: GET $gets WATCH $watches POST $posts PUT $puts PATCH $patches DELETE $deletes (total $total)"
+  say "N=$n Events about MLModels: $ev_created created, $ev_series with a series"
+  say "N=$n reconciles: $(awk '/^controller_runtime_reconcile_total/ { match($0, /result="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 8, RLENGTH - 9), $NF }' "$metrics")"
+  say "N=$n work queue: adds $(metric_sum "$metrics" '^workqueue_adds_total') retries $(metric_sum "$metrics" '^workqueue_retries_total')"
+  say "N=$n API server writes during the run (all clients): $(awk '
+    NR == FNR { b[$1 " " $2] = $3; next }
+    { d = $3 - b[$1 " " $2]; if (d > 0) printf "%s %s %d; ", $1, $2, d }' \
+    "$tmp/apiserver-before" "$tmp/apiserver-after")"
+  local dropped
+  dropped=$(grep -c 'events: the queue is full' "$log" || true)
+  [ "$dropped" = 0 ] || say "N=$n the Event queue overflowed $dropped times (Events were dropped)"
+  grep -v 'events: the queue is full' "$log" | tail -n 5 | sed 's/^/operator_bench: log: /' >&2 || true
+  drain "$ns"
+}
+
+for n in $MODELS; do
+  limit=${BENCH_TIMEOUT:-$((120 + n / 5))}
+  floor_seconds=""
+  run_floor "$n" "$limit" || true
+  run_operator "$n" "$limit" || true
+done
+exit $status
