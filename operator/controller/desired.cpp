@@ -151,8 +151,10 @@ static bool isZero(const Json& v) {
 // nullopt when `actual` holds `desired`; otherwise the path below this level ("" when the
 // difference is right here).
 static std::optional<std::string> differenceAt(const Json& actual, const Json& desired) {
-  auto join = [](const std::string& head, const std::string& tail) {
-    return tail.empty() || tail[0] == '[' ? head + tail : head + "." + tail;
+  auto join = [](std::string head, const std::string& tail) {
+    if (!tail.empty() && tail[0] != '[') head.push_back('.');
+    head.append(tail);
+    return head;
   };
   if (desired.is_object()) {
     if (!actual.is_object()) return "";
@@ -170,7 +172,9 @@ static std::optional<std::string> differenceAt(const Json& actual, const Json& d
     if (!actual.is_array() || actual.size() != desired.size()) return "";
     for (size_t i = 0; i < desired.size(); ++i) {
       if (auto sub = differenceAt(actual.at(i), desired.at(i))) {
-        return join("[" + std::to_string(i) + "]", *sub);
+        std::string index = "[";
+        index.append(std::to_string(i)).push_back(']');
+        return join(std::move(index), *sub);
       }
     }
     return std::nullopt;

@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# The operator at scale, against the local cluster (hack/cluster.sh), next to its floor.
+# The operator at scale, next to its floor, on the local Kubernetes of hack/cluster.sh.
 #
 # Usage: tests/bench/operator_bench.sh [BUILD_DIR]     (default: build-release)
 #   BENCH_MODELS="1000 5000"   model counts, run in this order
-#   BENCH_TIMEOUT=SECONDS      per run, until every model is Ready (default 120 + N/5)
-#   BENCH_DRAIN_TIMEOUT=300    between runs, for the previous namespace to go
+#   BENCH_CLUSTER=private      (default) every run on a fresh cluster of its own
+#                              (hack/cluster.sh on BENCH_PORT_BASE, default 36443), torn
+#                              down after it: nothing left by another run or another user
+#                              (a backlog in the controller-manager's queues, an operator
+#                              watching every namespace) is measured, and nothing has to
+#                              drain between runs.
+#              =shared         the running cluster of hack/cluster.sh (or $KUBECONFIG): a
+#                              namespace per run, deleted and waited for before the next
+#   BENCH_CLIENT_QPS=300       private clusters: the controller-manager's and scheduler's
+#                              client QPS (burst twice that); 0 keeps their default (20 and
+#                              50), at which the floor measures the controller-manager's
+#                              rate limiter (about 5 Deployments/s) more than anything
+#   BENCH_TIMEOUT=SECONDS      per run, until every model is Ready (default 120 + N/4)
 #   BENCH_OPERATOR_ARGS="..."  extra operator flags (e.g. --workers 8)
 #   BENCH_KEEP_LOGS=1          keep the operator logs and metrics (the path is printed)
-#   BENCH_CLUSTER=shared       the running local cluster (default), or "private": a cluster
-#                              of its own (hack/cluster.sh on BENCH_PORT_BASE, default 36443,
-#                              fresh state), stopped at the end; for figures that other
-#                              users of the shared cluster cannot skew
-#   BENCH_QUIET_TIMEOUT=120    how long to wait for the controller-manager's Deployment and
-#                              ReplicaSet queues to drain before measuring (fails after)
+#   BENCH_SKIP_FLOOR=1         only the operator's runs (to look into its figures)
+#   shared only: BENCH_QUIET_TIMEOUT=120 (waits for the controller-manager's queues to
+#   drain before each run, fails after), BENCH_DRAIN_TIMEOUT=600 (for a run's namespace)
 #
-# For each N: the floor first (N Deployments and N Services shaped as the operator renders
-# them, created by kubectl in one go, timed until every Deployment is Available), then the
-# operator (Release, started before the apply, watching only its namespace; N MLModels
-# created by kubectl in one go, timed until every one is Ready). Each run has a fresh
-# namespace, deleted afterwards; extra KWOK nodes hold the pods and are deleted at the end.
-# Readiness is followed by a watch (list, then every change), so it costs little and is
-# seen when it happens. Prints one line per figure: bench: <name> <value> <unit>
+# For each N: the floor (N Deployments and N Services shaped as the operator renders them,
+# created by one kubectl in one go, timed until every Deployment is Available), then the
+# operator (Release, started before the create, watching only its namespace; N MLModels
+# created by one kubectl in one go, timed until every one is Ready). Extra KWOK nodes hold
+# the pods. Readiness is followed by a watch (a list, then every change), so it is seen
+# when it happens and costs the cluster little. The operator's peak RSS (VmHWM) and CPU
+# time (utime + stime) are read once every model is Ready and the operator has gone quiet,
+# before it is stopped; its API requests come from its /metrics, its Events from the API.
+# Prints one line per figure: bench: <name> <value> <unit>; details go to stderr.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${1:-$REPO_ROOT/build-release}
 OPERATOR=$BUILD_DIR/operator/mlmodel-operator
 MODELS=${BENCH_MODELS:-1000 5000}
-DRAIN_TIMEOUT=${BENCH_DRAIN_TIMEOUT:-300}
+MODE=${BENCH_CLUSTER:-private}
+QPS=${BENCH_CLIENT_QPS:-300}
 PODS_PER_NODE=500
 NODE_PREFIX=opbench-node
 IMAGE_REPO=bench/operator-bench
@@ -39,14 +50,26 @@ fmt() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 
 [ -x "$OPERATOR" ] || fail "no operator binary at $OPERATOR (cmake --build $BUILD_DIR --target mlmodel-operator)"
+case $MODE in shared | private) ;; *) fail "BENCH_CLUSTER: private or shared, not '$MODE'" ;; esac
+for n in $MODELS; do [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"; done
+
 tmp=$(mktemp -d /tmp/operator_bench.XXXXXX)
-private=""     # the state directory of a private cluster while it runs
-namespaces=()  # every namespace this run created
+private=""     # the state directory of the private cluster while one runs
+namespaces=()  # namespaces made on the shared cluster
+nodes=0        # extra nodes made on the shared cluster
 op=""          # the operator's pid while it runs
 watcher=""     # a kubectl watch's pid while it runs
-nodes_made=0
-digest=""
+digest=""      # the pushed image, on the shared cluster's registry
 status=0
+
+if [ "$MODE" = shared ]; then
+  if [ -z "${KUBECONFIG:-}" ] || [ -z "${REGISTRY:-}" ] || ! command -v kubectl >/dev/null; then
+    eval "$("$REPO_ROOT/hack/cluster.sh" env)"
+  fi
+  kubectl get --raw /readyz >/dev/null 2>&1 || fail "no cluster answers (make cluster-up)"
+else
+  eval "$("$REPO_ROOT/hack/cluster.sh" env | grep -E '^export PATH=')"  # kubectl
+fi
 
 stop_operator() {
   [ -n "$op" ] || return 0
@@ -62,92 +85,103 @@ stop_watcher() {
   wait "$watcher" 2>/dev/null || true
   watcher=""
 }
+delete_nodes() {
+  local i
+  for ((i = 1; i <= nodes; i++)); do kubectl delete node "$NODE_PREFIX-$i" --wait=false >/dev/null 2>&1 || true; done
+  nodes=0
+}
+private_down() {
+  [ -n "$private" ] || return 0
+  MLMODEL_CLUSTER_DIR=$private MLMODEL_PORT_BASE=$MLMODEL_PORT_BASE \
+    "$REPO_ROOT/hack/cluster.sh" down >/dev/null 2>&1 || true
+  private=""
+}
 cleanup() {
   set +e
   stop_watcher
   stop_operator
-  local ns i
-  for ns in "${namespaces[@]}"; do kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1; done
-  for ((i = 1; i <= nodes_made; i++)); do
-    kubectl delete node "$NODE_PREFIX-$i" --wait=false >/dev/null 2>&1
-  done
-  if [ -n "$digest" ]; then
-    curl -sf -X DELETE "http://$REGISTRY/v2/$IMAGE_REPO/manifests/$digest" >/dev/null 2>&1
-  fi
   if [ -n "$private" ]; then
-    MLMODEL_CLUSTER_DIR=$private "$REPO_ROOT/hack/cluster.sh" down >/dev/null 2>&1
+    private_down
+  else
+    local ns
+    for ns in "${namespaces[@]}"; do kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1; done
+    delete_nodes
+    [ -z "$digest" ] || curl -sf -X DELETE "http://$REGISTRY/v2/$IMAGE_REPO/manifests/$digest" >/dev/null 2>&1
   fi
   if [ -n "${BENCH_KEEP_LOGS:-}" ]; then say "logs and metrics kept in $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- the cluster ---------------------------------------------------------------------------
-case ${BENCH_CLUSTER:-shared} in
-  shared)
-    if [ -z "${KUBECONFIG:-}" ] || [ -z "${REGISTRY:-}" ] || ! command -v kubectl >/dev/null; then
-      eval "$("$REPO_ROOT/hack/cluster.sh" env)"
-    fi
-    "$REPO_ROOT/hack/cluster.sh" status >/dev/null ||
-      fail "the local cluster is not running (make cluster-up), or use BENCH_CLUSTER=private"
-    ;;
-  private)
-    export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-36443} MLMODEL_CLUSTER_DIR=$tmp/cluster
-    private=$MLMODEL_CLUSTER_DIR
-    say "starting a private cluster on ports $MLMODEL_PORT_BASE.. (state in $private)"
-    "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
-      fail "private cluster: $(tail -n 5 "$tmp/cluster-up.log")"
-    eval "$("$REPO_ROOT/hack/cluster.sh" env)"
-    ;;
-  *) fail "BENCH_CLUSTER: shared or private, not '${BENCH_CLUSTER}'" ;;
-esac
+# ---- clusters ------------------------------------------------------------------------------
+# The controller-manager's metrics (hack/cluster.sh puts it at the API server's port + 3).
+cm_port() {
+  local server
+  server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+  echo $((${server##*:} + 3))
+}
 
-# The controller-manager's work queues (Deployment, ReplicaSet) are FIFOs shared by every
-# namespace: a backlog left by someone else would be measured as our time.
-server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-cm_metrics="https://127.0.0.1:$((${server##*:} + 3))/metrics"  # hack/cluster.sh: base + 3
+# Restarts a component of the private cluster with a higher client QPS: the same command
+# line plus the flags, recorded where `hack/cluster.sh down` finds it.
+raise_qps() {  # raise_qps NAME HEALTH-PORT
+  local name=$1 pid args
+  pid=$(cat "$private/pids/$name.pid")
+  mapfile -d '' args <"/proc/$pid/cmdline"
+  case " ${args[*]} " in *" --kube-api-qps "*) return 0 ;; esac
+  kill "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  setsid "${args[@]}" --kube-api-qps "$QPS" --kube-api-burst "$((QPS * 2))" \
+    >>"$private/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$private/pids/$name.pid"
+  local end=$((SECONDS + 60))
+  until curl -skf --max-time 2 "https://127.0.0.1:$2/healthz" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fail "$name did not come back: $(tail -n 5 "$private/logs/$name.log")"
+    sleep 0.3
+  done
+}
+
+# Backlog of the controller-manager's queues, which every namespace shares.
 cm_backlog() {
-  curl -sk --max-time 5 "$cm_metrics" 2>/dev/null | awk '
+  curl -sk --max-time 5 "https://127.0.0.1:$(cm_port)/metrics" 2>/dev/null | awk '
     /^workqueue_depth\{name="(deployment|replicaset|garbage_collector_attempt_to_delete)"\}/ { s += $NF; seen = 1 }
     END { if (seen) printf "%d", s; else print "unknown" }'
 }
-wait_quiet() {  # wait_quiet WHAT: until the controller-manager's queues hold <= 20 items
+wait_quiet() {  # wait_quiet WHAT
   local end=$((SECONDS + ${BENCH_QUIET_TIMEOUT:-120})) b
   while b=$(cm_backlog); [ "$b" != unknown ] && [ "$b" -gt 20 ]; do
-    [ $SECONDS -lt $end ] || fail "$1: the controller-manager still has $b Deployments and" \
-      "ReplicaSets queued (another user's load?); retry later or use BENCH_CLUSTER=private"
+    [ $SECONDS -lt $end ] || fail "$1: the controller-manager still has $b objects queued" \
+      "(another user's load?); retry later, or run with BENCH_CLUSTER=private"
     sleep 2
   done
-  [ "$b" != unknown ] || say "cannot read $cm_metrics; measuring without checking the cluster is quiet"
+  [ "$b" != unknown ] || say "cannot read the controller-manager's metrics; not checking the cluster is quiet"
 }
-wait_quiet "before starting"
 
-# ---- preconditions -----------------------------------------------------------------------
-if ! kubectl get crd mlmodels.serving.mlops.dev >/dev/null 2>&1; then
-  say "installing the MLModel CRD (it stays: other users may come to rely on it)"
-  kubectl apply -f "$REPO_ROOT/crds/serving.mlops.dev_mlmodels.yaml" >/dev/null
-  kubectl wait --for=condition=Established crd/mlmodels.serving.mlops.dev --timeout=60s >/dev/null
-fi
-# Another operator that watches every namespace would reconcile these models too.
-for p in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-  case $cmd in
-    *mlmodel-operator\ *) case $cmd in *--namespace*) ;; *)
-        say "WARNING: pid ${p#/proc/} ($cmd) watches every namespace: it will reconcile the" \
-          "benchmark's models as well and skew the figures" ;; esac ;;
-  esac
-done
-
-max=0
-for n in $MODELS; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"
-  [ "$n" -gt "$max" ] && max=$n
-done
-
-# ---- fake nodes: KWOK's two default nodes hold 110 pods each --------------------------------
-nodes_needed=$(((max + max / 10 + PODS_PER_NODE - 1) / PODS_PER_NODE))
-for ((i = 1; i <= nodes_needed; i++)); do
-  cat <<EOF
+# cluster_for WHAT N: a cluster ready for a run of N pods: the CRD, enough nodes, the image.
+cluster_for() {
+  local what=$1 n=$2
+  if [ "$MODE" = private ]; then
+    export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-36443}
+    export MLMODEL_CLUSTER_DIR=$tmp/cluster
+    private=$MLMODEL_CLUSTER_DIR
+    "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
+      fail "private cluster: $(tail -n 5 "$tmp/cluster-up.log")"
+    eval "$("$REPO_ROOT/hack/cluster.sh" env)"
+    if [ "$QPS" != 0 ]; then
+      raise_qps kube-controller-manager $((MLMODEL_PORT_BASE + 3))
+      raise_qps kube-scheduler $((MLMODEL_PORT_BASE + 4))
+    fi
+  else
+    wait_quiet "$what"
+  fi
+  if ! kubectl get crd mlmodels.serving.mlops.dev >/dev/null 2>&1; then
+    [ "$MODE" = private ] || say "installing the MLModel CRD (it stays)"
+    kubectl apply -f "$REPO_ROOT/crds/serving.mlops.dev_mlmodels.yaml" >/dev/null
+    kubectl wait --for=condition=Established crd/mlmodels.serving.mlops.dev --timeout=60s >/dev/null
+  fi
+  # KWOK's two default nodes hold 110 pods each.
+  local want=$(((n + n / 10 + PODS_PER_NODE - 1) / PODS_PER_NODE)) i
+  for ((i = nodes + 1; i <= want; i++)); do
+    cat <<EOF
 apiVersion: v1
 kind: Node
 metadata:
@@ -159,22 +193,48 @@ status:
   capacity: {cpu: "64", memory: 512Gi, pods: "$PODS_PER_NODE"}
 ---
 EOF
-done >"$tmp/nodes.yaml"
-nodes_made=$nodes_needed
-kubectl create -f "$tmp/nodes.yaml" >/dev/null
-kubectl wait --for=condition=Ready node -l mlmodel-bench=operator --timeout=120s >/dev/null ||
-  fail "the benchmark's KWOK nodes did not turn Ready"
-say "$nodes_needed extra KWOK nodes of $PODS_PER_NODE pods each are Ready"
+  done >"$tmp/nodes.yaml"
+  if [ -s "$tmp/nodes.yaml" ]; then
+    kubectl create -f "$tmp/nodes.yaml" >/dev/null
+    nodes=$want
+  fi
+  kubectl wait --for=condition=Ready node -l mlmodel-bench=operator --timeout=120s >/dev/null ||
+    fail "the benchmark's KWOK nodes did not turn Ready"
+  # On the shared cluster, an operator that watches every namespace would reconcile these
+  # models too.
+  local p cmd
+  [ "$MODE" = private ] || for p in /proc/[0-9]*; do
+    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    case ${cmd%% *} in */mlmodel-operator | mlmodel-operator) ;; *) continue ;; esac
+    case $cmd in *--namespace*) continue ;; esac
+    say "WARNING: pid ${p#/proc/} ($cmd) watches every namespace: it will reconcile the models too"
+  done
+  digest=$("$REPO_ROOT/hack/push-image.sh" "$IMAGE_REPO" "$IMAGE_TAG")
+  IMAGE="$REGISTRY/$IMAGE_REPO:$IMAGE_TAG"
+  PINNED="$REGISTRY/$IMAGE_REPO@$digest"
+}
 
-digest=$("$REPO_ROOT/hack/push-image.sh" "$IMAGE_REPO" "$IMAGE_TAG")
-IMAGE="$REGISTRY/$IMAGE_REPO:$IMAGE_TAG"
-PINNED="$REGISTRY/$IMAGE_REPO@$digest"
+# done_with NS: the run is measured; its objects go.
+done_with() {
+  if [ "$MODE" = private ]; then
+    private_down
+    nodes=0
+    return
+  fi
+  local t0
+  t0=$(now)
+  kubectl delete namespace "$1" --wait=false >/dev/null 2>&1 || true
+  if kubectl wait --for=delete "namespace/$1" --timeout="${BENCH_DRAIN_TIMEOUT:-600}s" >/dev/null 2>&1; then
+    say "namespace $1 gone after $(fmt "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')") s"
+  else
+    say "namespace $1 still going after ${BENCH_DRAIN_TIMEOUT:-600} s; continuing"
+  fi
+}
 
-# ---- helpers -------------------------------------------------------------------------------
 new_namespace() {  # new_namespace PREFIX: sets $ns; waits for its default ServiceAccount
   ns="opbench-$1-$RANDOM"
   kubectl create namespace "$ns" >/dev/null
-  namespaces+=("$ns")
+  [ "$MODE" = private ] || namespaces+=("$ns")
   local end=$((SECONDS + 60))
   until kubectl -n "$ns" get serviceaccount default >/dev/null 2>&1; do
     [ $SECONDS -lt $end ] || fail "namespace $ns got no default ServiceAccount"
@@ -182,18 +242,7 @@ new_namespace() {  # new_namespace PREFIX: sets $ns; waits for its default Servi
   done
 }
 
-# Deletes a run's namespace and waits (bounded) until it is gone, so that tearing down
-# thousands of objects does not load the cluster during the next run.
-drain() {
-  kubectl delete namespace "$1" --wait=false >/dev/null 2>&1 || true
-  kubectl wait --for=delete "namespace/$1" --timeout="${DRAIN_TIMEOUT}s" >/dev/null 2>&1 ||
-    say "namespace $1 still going after ${DRAIN_TIMEOUT}s; continuing"
-}
-
-# mawk reads a pipe in large blocks unless told otherwise: the watch is read as it comes.
-STREAM_AWK=awk
-if awk -W version 2>/dev/null | grep -q mawk; then STREAM_AWK="awk -W interactive"; fi
-
+# ---- what is created -----------------------------------------------------------------------
 names() { awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) printf "model-%05d\n", i }'; }
 
 render_models() {  # N
@@ -227,12 +276,17 @@ render_floor() {  # N
     printf "  ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]\n---\n" }'
 }
 
-# timed_create NS FILE N RESOURCE JSONPATH WANT LIMIT: creates FILE with one kubectl
-# and follows RESOURCE with a watch until N of them show WANT at JSONPATH. Sets
-# $elapsed (seconds from the start of the create) and $reached (how many got there).
+# ---- measuring -----------------------------------------------------------------------------
+# mawk reads a pipe in large blocks unless told otherwise: the watch is read as it comes.
+STREAM_AWK=awk
+if awk -W version 2>/dev/null | grep -q mawk; then STREAM_AWK="awk -W interactive"; fi
+
+# timed_create NS FILE N RESOURCE JSONPATH WANT LIMIT: creates FILE with one kubectl and
+# follows RESOURCE with a watch until N of them show WANT at JSONPATH. Sets $elapsed
+# (seconds from the start of the create) and $reached (how many got there).
 timed_create() {
   local ns=$1 file=$2 n=$3 resource=$4 jp=$5 want=$6 limit=$7
-  local t0 end creator out fifo round=0
+  local t0 end creator fifo round=0
   t0=$(now)
   end=$((SECONDS + limit))
   kubectl -n "$ns" create -f "$file" >/dev/null 2>"$tmp/create.err" &
@@ -245,12 +299,11 @@ timed_create() {
     timeout "$((end - SECONDS))" kubectl -n "$ns" get "$resource" --watch \
       -o jsonpath="{.metadata.name} $jp{\"\\n\"}" >"$fifo" 2>>"$tmp/watch.err" &
     watcher=$!
-    out=$($STREAM_AWK -v n="$n" -v want="$want" '
+    reached=$($STREAM_AWK -v n="$n" -v want="$want" '
       $2 == want && !($1 in ok) { ok[$1] = 1; c++ }
       $2 != want && ($1 in ok) { delete ok[$1]; c-- }
       c >= n { exit }
       END { print c + 0 }' <"$fifo")
-    reached=$out
     stop_watcher
     rm -f "$fifo"
   done
@@ -266,8 +319,8 @@ metric_sum() {  # metric_sum FILE REGEX: the sum of the samples whose line match
   awk -v re="$2" '$0 ~ re && !/^#/ { s += $NF } END { printf "%.0f", s + 0 }' "$1"
 }
 
-# The API server's request counters by resource and verb (a sanity check of the
-# operator's own counters; other clients of the shared cluster add to them).
+# The API server's write counters by resource and verb, to tell the operator's writes
+# apart (on the shared cluster other clients add to them).
 apiserver_writes() {
   kubectl get --raw /metrics 2>/dev/null | awk '
     /^apiserver_request_total\{/ && /verb="(POST|PUT|PATCH|DELETE|APPLY)"/ {
@@ -278,31 +331,30 @@ apiserver_writes() {
     END { for (k in n) print k, n[k] }' | sort
 }
 
-# ---- runs ----------------------------------------------------------------------------------
-run_floor() {  # N
+run_floor() {  # N LIMIT
   local n=$1 limit=$2
-  wait_quiet "floor, N=$n"
+  cluster_for "floor, N=$n" "$n"
   new_namespace "floor-$n"
   render_floor "$n" >"$tmp/floor.yaml"
   say "floor, N=$n: creating $n Deployments and $n Services in $ns"
-  if ! timed_create "$ns" "$tmp/floor.yaml" "$n" deployments \
+  if timed_create "$ns" "$tmp/floor.yaml" "$n" deployments \
     '{.status.conditions[?(@.type=="Available")].status}' True "$limit"; then
-    say "floor, N=$n: $reached of $n Deployments Available after $(fmt "$elapsed") s"
+    floor_seconds=$elapsed
+    echo "bench: floor_models_${n}_ready_seconds $(fmt "$elapsed") s"
+  else
+    say "FAIL: floor, N=$n: $reached of $n Deployments Available after $(fmt "$elapsed") s"
     status=1
-    drain "$ns"
-    return 1
   fi
-  floor_seconds=$elapsed
-  echo "bench: floor_models_${n}_ready_seconds $(fmt "$elapsed") s"
-  drain "$ns"
+  done_with "$ns"
 }
 
-run_operator() {  # N
-  local n=$1 limit=$2 port log metrics
-  wait_quiet "operator, N=$n"
+run_operator() {  # N LIMIT
+  local n=$1 limit=$2 port log m
+  cluster_for "operator, N=$n" "$n"
   new_namespace "op-$n"
   port=$((20000 + RANDOM % 20000))
   log="$tmp/operator-$n.log"
+  m="$tmp/metrics-$n"
   # shellcheck disable=SC2086
   "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level warn \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
@@ -321,80 +373,86 @@ run_operator() {  # N
   timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels \
     '{.status.conditions[?(@.type=="Ready")].status}' True "$limit" || ok=0
 
-  # Let the work queue and the Event sender drain (bounded), then read the figures
-  # while the operator still runs.
+  # Let the work queue and the Event sender drain (bounded), then read the figures while
+  # the operator still runs.
   local prev=-1 cur
   for _ in $(seq 1 20); do
-    curl -sf "127.0.0.1:$port/metrics" >"$tmp/metrics-$n" || break
-    cur=$(metric_sum "$tmp/metrics-$n" '^rest_client_requests_total')
+    curl -sf "127.0.0.1:$port/metrics" >"$m" || break
+    cur=$(metric_sum "$m" '^rest_client_requests_total')
     [ "$cur" = "$prev" ] && break
     prev=$cur
     sleep 1
   done
-  metrics="$tmp/metrics-$n"
-  local hwm ticks clk cpu
+  local hwm ticks cpu events
   hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$op/status")
   ticks=$(sed 's/^.*) //' "/proc/$op/stat" | awk '{ print $12 + $13 }')
-  clk=$(getconf CLK_TCK)
-  cpu=$(awk -v t="$ticks" -v c="$clk" 'BEGIN { print t / c }')
+  cpu=$(awk -v t="$ticks" -v c="$(getconf CLK_TCK)" 'BEGIN { print t / c }')
   apiserver_writes >"$tmp/apiserver-after"
-  local events
   events=$(kubectl -n "$ns" get events.v1.events.k8s.io --field-selector regarding.kind=MLModel \
-    -o jsonpath='{range .items[*]}{.series.count}{"\n"}{end}' 2>/dev/null | awk '
-      { e++; if ($1 != "") s++ } END { printf "%d %d", e, s }')
+    -o jsonpath='{range .items[*]}{.series.count}{"\n"}{end}' 2>/dev/null |
+    awk '{ e++; if ($1 != "") s++ } END { printf "%d %d", e, s }')
   stop_operator
 
-  if [ $ok = 0 ]; then
-    say "operator, N=$n: $reached of $n models Ready after $(fmt "$elapsed") s; last log lines:"
-    tail -n 20 "$log" >&2
-    status=1
-  else
+  if [ $ok = 1 ]; then
     echo "bench: operator_models_${n}_ready_seconds $(fmt "$elapsed") s"
     if [ -n "${floor_seconds:-}" ]; then
       echo "bench: operator_models_${n}_ready_ratio_to_floor $(div "$elapsed" "$floor_seconds") x"
     fi
+  else
+    say "FAIL: operator, N=$n: $reached of $n models Ready after $(fmt "$elapsed") s; last log lines:"
+    tail -n 20 "$log" >&2
+    status=1
   fi
   echo "bench: operator_models_${n}_peak_rss $(div "$hwm" 1024) MiB"
   echo "bench: operator_models_${n}_cpu_seconds $(fmt "$cpu") s"
-  local total writes posts patches puts deletes gets watches
-  total=$(metric_sum "$metrics" '^rest_client_requests_total')
-  posts=$(metric_sum "$metrics" '^rest_client_requests_total.*method="POST"')
-  puts=$(metric_sum "$metrics" '^rest_client_requests_total.*method="PUT"')
-  patches=$(metric_sum "$metrics" '^rest_client_requests_total.*method="PATCH"')
-  deletes=$(metric_sum "$metrics" '^rest_client_requests_total.*method="DELETE"')
-  gets=$(metric_sum "$metrics" '^rest_client_requests_total.*method="GET"')
-  watches=$(metric_sum "$metrics" '^rest_client_requests_total.*method="WATCH"')
+  local total posts puts patches deletes gets watches writes
+  total=$(metric_sum "$m" '^rest_client_requests_total')
+  posts=$(metric_sum "$m" '^rest_client_requests_total.*method="POST"')
+  puts=$(metric_sum "$m" '^rest_client_requests_total.*method="PUT"')
+  patches=$(metric_sum "$m" '^rest_client_requests_total.*method="PATCH"')
+  deletes=$(metric_sum "$m" '^rest_client_requests_total.*method="DELETE"')
+  gets=$(metric_sum "$m" '^rest_client_requests_total.*method="GET"')
+  watches=$(metric_sum "$m" '^rest_client_requests_total.*method="WATCH"')
   writes=$((posts + puts + patches + deletes))
   echo "bench: operator_models_${n}_requests_per_model $(div "$total" "$n") req/model"
   echo "bench: operator_models_${n}_writes_per_model $(div "$writes" "$n") writes/model"
   # Events are the operator's only POSTs (apply and status are PATCHes); an Event with a
-  # series was PATCHed at least once more.
+  # series was PATCHed at least once after its create.
   local ev_created ev_series ev_writes
   read -r ev_created ev_series <<<"$events"
   ev_writes=$((ev_created + ev_series))
   echo "bench: operator_models_${n}_event_writes_per_model $(div "$ev_writes" "$n") writes/model"
   echo "bench: operator_models_${n}_writes_excluding_events_per_model $(div "$((writes - ev_writes))" "$n") writes/model"
 
-  # Details for finding causes, on stderr.
   say "N=$n requests by method: GET $gets WATCH $watches POST $posts PUT $puts PATCH $patches DELETE $deletes (total $total)"
   say "N=$n Events about MLModels: $ev_created created, $ev_series with a series"
-  say "N=$n reconciles: $(awk '/^controller_runtime_reconcile_total/ { match($0, /result="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 8, RLENGTH - 9), $NF }' "$metrics")"
-  say "N=$n work queue: adds $(metric_sum "$metrics" '^workqueue_adds_total') retries $(metric_sum "$metrics" '^workqueue_retries_total')"
-  say "N=$n API server writes during the run (all clients): $(awk '
+  say "N=$n reconciles: $(awk '/^controller_runtime_reconcile_total/ {
+      match($0, /result="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 8, RLENGTH - 9), $NF }' "$m")"
+  say "N=$n mean latency: reconcile $(div "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_sum')" \
+    "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_count')") s, PATCH $(div \
+    "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="PATCH"')" "$patches") s," \
+    "POST $(div "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="POST"')" "$posts") s;" \
+    "queue wait $(div "$(metric_sum "$m" '^workqueue_queue_duration_seconds_sum')" \
+    "$(metric_sum "$m" '^workqueue_queue_duration_seconds_count')") s"
+  say "N=$n API server writes during the run: $(awk '
     NR == FNR { b[$1 " " $2] = $3; next }
     { d = $3 - b[$1 " " $2]; if (d > 0) printf "%s %s %d; ", $1, $2, d }' \
     "$tmp/apiserver-before" "$tmp/apiserver-after")"
   local dropped
   dropped=$(grep -c 'events: the queue is full' "$log" || true)
-  [ "$dropped" = 0 ] || say "N=$n the Event queue overflowed $dropped times (Events were dropped)"
+  [ "$dropped" = 0 ] || say "N=$n the operator's Event queue overflowed $dropped times: Events were dropped"
   grep -v 'events: the queue is full' "$log" | tail -n 5 | sed 's/^/operator_bench: log: /' >&2 || true
-  drain "$ns"
+  done_with "$ns"
 }
 
+if [ "$MODE" = private ]; then
+  say "a fresh private cluster per run (ports ${BENCH_PORT_BASE:-36443}..;" \
+    "controller-manager and scheduler client QPS: $([ "$QPS" = 0 ] && echo default || echo "$QPS"))"
+fi
 for n in $MODELS; do
-  limit=${BENCH_TIMEOUT:-$((120 + n / 5))}
+  limit=${BENCH_TIMEOUT:-$((120 + n / 4))}
   floor_seconds=""
-  run_floor "$n" "$limit" || true
-  run_operator "$n" "$limit" || true
+  [ -n "${BENCH_SKIP_FLOOR:-}" ] || run_floor "$n" "$limit"
+  run_operator "$n" "$limit"
 done
 exit $status

@@ -28,13 +28,13 @@ YAML
 kubectl wait --for=condition=Established "crd/$crd" --timeout=60s >/dev/null ||
   fail "crd/$crd not established"
 # Discovery may lag the Established condition by a moment.
-poll 30 kubectl get widgets >/dev/null 2>&1 || fail "widgets are not served"
+poll 30 kubectl get widgets.smoke.mlops.dev >/dev/null 2>&1 || fail "widgets are not served"
 printf 'apiVersion: smoke.mlops.dev/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n' |
   kubectl apply -f - >/dev/null || fail "could not create a widget"
-size=$(kubectl get widget w1 -o jsonpath='{.spec.size}')
+size=$(kubectl get widgets.smoke.mlops.dev w1 -o jsonpath='{.spec.size}')
 [ "$size" = 3 ] || fail "widget w1 has size '$size', want 3"
 err=$(printf 'apiVersion: smoke.mlops.dev/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {size: 0}\n' |
   kubectl apply -f - 2>&1) && fail "a widget violating the schema was accepted"
 echo "$err" | grep -q 'spec.size' || fail "schema error does not name the field: $err"
-kubectl delete widget w1 >/dev/null
+kubectl delete widgets.smoke.mlops.dev w1 >/dev/null
 echo "ok: $crd established, served and validated"
