@@ -18,20 +18,7 @@ namespace json = web::json;
 // How many label sets of a several-series answer are kept for the message.
 constexpr size_t kSeriesShown = 5;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// A short, single-line excerpt of a body for an error message.
-std::string excerpt(const std::string& body) {
-  std::string s = body.substr(0, 200);
-  std::replace_if(
-      s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  if (body.size() > s.size()) s += "...";
-  return s;
-}
+using core::excerpt;
 
 // Prometheus writes sample values as Go's FormatFloat does: "1.5", "1e-05", "NaN", "+Inf".
 std::optional<double> parseSampleValue(std::string s) {
@@ -76,7 +63,7 @@ struct Url {
 std::optional<Url> splitAddress(const std::string& address) {
   const size_t sep = address.find("://");
   if (sep == std::string::npos) return std::nullopt;
-  const std::string scheme = lower(address.substr(0, sep));
+  const std::string scheme = core::toLower(address.substr(0, sep));
   if (scheme != "http" && scheme != "https") return std::nullopt;
   if (address.find_first_of("?# \t\r\n") != std::string::npos) return std::nullopt;
   const size_t slash = address.find('/', sep + 3);

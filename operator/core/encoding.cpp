@@ -68,4 +68,19 @@ std::string urlEncode(std::string_view in) {
   return out;
 }
 
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string excerpt(std::string_view body, size_t limit) {
+  std::string s(body.substr(0, limit));
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (body.size() > s.size()) s += "...";
+  return s;
+}
+
 }  // namespace mlmodel::core

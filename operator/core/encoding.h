@@ -16,4 +16,10 @@ std::string base64Encode(std::string_view in);
 // Percent-encodes everything outside RFC 3986's unreserved set (for query values).
 std::string urlEncode(std::string_view in);
 
+// ASCII lower case (header names, URL schemes, registry hosts).
+std::string toLower(std::string_view s);
+
+// A short, single-line excerpt of a peer's body for an error message.
+std::string excerpt(std::string_view body, size_t limit = 200);
+
 }  // namespace mlmodel::core

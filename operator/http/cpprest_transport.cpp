@@ -7,6 +7,7 @@
 #include <cctype>
 #include <mutex>
 
+#include "core/encoding.h"
 #include "http/transport.h"
 
 namespace mlmodel::http {
@@ -14,15 +15,11 @@ namespace {
 
 namespace wh = web::http;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using core::toLower;
 
 std::map<std::string, std::string> headersOf(const wh::http_response& r) {
   std::map<std::string, std::string> out;
-  for (const auto& [k, v] : r.headers()) out[lower(k)] = v;
+  for (const auto& [k, v] : r.headers()) out[toLower(k)] = v;
   return out;
 }
 
@@ -31,7 +28,7 @@ wh::http_request toCpprest(const Request& in) {
   req.set_request_uri(web::uri(in.target));
   std::string contentType = "application/json";
   for (const auto& [k, v] : in.headers) {
-    if (lower(k) == "content-type") {
+    if (toLower(k) == "content-type") {
       contentType = v;
     } else {
       req.headers().add(k, v);

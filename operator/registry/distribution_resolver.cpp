@@ -39,15 +39,6 @@ RegistryErrorBody registryError(const std::string& body) {
   return out;
 }
 
-// A short, single-line excerpt of a body for an error message.
-std::string excerpt(const std::string& body) {
-  std::string s = body.substr(0, 200);
-  std::replace_if(
-      s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  if (body.size() > s.size()) s += "...";
-  return s;
-}
-
 std::string mediaTypeOf(const http::Response& r) {
   std::string t = r.header("content-type").value_or("");
   t = t.substr(0, t.find(';'));
@@ -261,7 +252,7 @@ core::Result<std::string> DistributionResolver::fetchToken(
     const bool unavailable = resp->status / 100 == 5 || resp->status == 429;
     return core::Error{prefix + ": token server " + tokenServer + " answered HTTP " +
                            std::to_string(resp->status) + " to a request made " + ctx.who() +
-                           (resp->body.empty() ? "" : ": " + excerpt(resp->body)),
+                           (resp->body.empty() ? "" : ": " + detail::excerpt(resp->body)),
                        resp->status,
                        unavailable ? kReasonRegistryUnavailable : kReasonUnauthorized};
   }
@@ -311,7 +302,7 @@ core::Error DistributionResolver::failure(const Context& ctx, const http::Respon
   const std::string image = "image " + ctx.image;
   const std::string registry = "registry " + ctx.ref.registry;
   const auto body = registryError(resp.body);
-  const std::string detail = body.message.empty() ? excerpt(resp.body) : body.message;
+  const std::string detail = body.message.empty() ? detail::excerpt(resp.body) : body.message;
   const int s = resp.status;
   if (s == 404 || body.code == "MANIFEST_UNKNOWN" || body.code == "NAME_UNKNOWN") {
     std::string what = ctx.ref.digest.empty() ? "tag not found" : "manifest not found";

@@ -18,10 +18,4 @@ std::string sha256Digest(std::string_view data) {
   return out;
 }
 
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace mlmodel::registry::detail

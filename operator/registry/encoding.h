@@ -11,11 +11,11 @@ namespace mlmodel::registry::detail {
 
 using core::base64Decode;  // core/encoding.h
 using core::base64Encode;
+using core::excerpt;
+using core::toLower;
 using core::urlEncode;
 
 // "sha256:" followed by the lower-case hex SHA-256 of `data`.
 std::string sha256Digest(std::string_view data);
-
-std::string toLower(std::string_view s);
 
 }  // namespace mlmodel::registry::detail
