@@ -36,7 +36,7 @@ MetricCheck check(std::optional<double> min, std::optional<double> max,
   return c;
 }
 
-Measurement eval(const MetricCheck& c, core::Result<QueryResult> r) {
+Measurement eval(const MetricCheck& c, const core::Result<QueryResult>& r) {
   return evaluate(c, kQuery, r, kNow);
 }
 
