@@ -68,9 +68,25 @@ start() {
     die "port $port, which $name needs, is already taken by another process (set MLMODEL_PORT_BASE to move the cluster's ports)"
   fi
   log "starting $name on 127.0.0.1:$port"
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-  echo $! >"$PIDS/$name.pid"
   echo "$1" >"$PIDS/$name.exe"
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$PIDS/$name.pid"
+  # Until the forked shell has exec'd CMD, its cmdline is still ours and `running`
+  # would call it dead; wait for the exec (or a real exit) so later checks are exact.
+  local _
+  for _ in $(seq 1 100); do
+    running "$name" && return 0
+    alive "$pid" || return 0
+    sleep 0.05
+  done
+}
+
+# alive PID: the process exists and is not a zombie awaiting its reaper.
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 # wait_for NAME CHECK...: poll CHECK until it passes; fail with the log's tail when the
@@ -376,9 +392,25 @@ cmd_run() {
     for _ in $(seq 1 100); do running "$name" || break; sleep 0.1; done
   fi
   log "starting $name"
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
-  echo $! >"$PIDS/$name.pid"
   echo "$1" >"$PIDS/$name.exe"
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$PIDS/$name.pid"
+  # Until the forked shell has exec'd CMD, its cmdline is still ours and `running`
+  # would call it dead; wait for the exec (or a real exit) so later checks are exact.
+  local _
+  for _ in $(seq 1 100); do
+    running "$name" && return 0
+    alive "$pid" || return 0
+    sleep 0.05
+  done
+}
+
+# alive PID: the process exists and is not a zombie awaiting its reaper.
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 cmd_env() {
