@@ -10,7 +10,7 @@
 #   status  say what runs; exit 0 when all of it does, 3 otherwise
 #   env     print export lines: KUBECONFIG, PROMETHEUS_URL, REGISTRY, PATH, ...
 #   restart kube-apiserver   stop and start the API server (a fault for tests)
-#   run operator CMD...      (re)start CMD in the background, tracked and stopped by down
+#   run operator|model-metrics CMD...  (re)start CMD in the background, tracked and stopped by down
 #
 # Ports default to a block starting at 16443 and can be moved with MLMODEL_PORT_BASE
 # (each component takes base+offset); state lives in MLMODEL_CLUSTER_DIR.
@@ -32,7 +32,7 @@ DEADLINE="${MLMODEL_CLUSTER_TIMEOUT:-120}"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok prometheus registry)
 # Processes started on top of the cluster through `run` (the demo's operator): stopped
 # first by `down`, listed by `status` when recorded, never required by it.
-ADDONS=(operator)
+ADDONS=(operator model-metrics)
 
 PKI="$STATE/pki"
 LOGS="$STATE/logs"
@@ -434,5 +434,5 @@ case "${1:-}" in
   env) cmd_env ;;
   restart) cmd_restart "${2:-}" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 up|down|status|env|restart kube-apiserver|run operator CMD..." >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|restart kube-apiserver|run operator|model-metrics CMD..." >&2; exit 2 ;;
 esac

@@ -47,6 +47,13 @@ Verdict AnalysisRun::measure(MetricsProvider& provider, const QueryVars& vars) {
   return record(std::move(round));
 }
 
+void AnalysisRun::restore(const AnalysisCounts& counts, std::deque<Measurement> history) {
+  counts_ = counts;
+  history_ = std::move(history);
+  while (history_.size() > options_.historyLimit) history_.pop_front();
+  state_ = AnalysisState::Running;
+}
+
 Verdict AnalysisRun::record(std::vector<Measurement> round) {
   const auto has = [&](Verdict v) {
     return std::any_of(round.begin(), round.end(),

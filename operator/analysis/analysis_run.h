@@ -61,6 +61,10 @@ class AnalysisRun {
   // Failed > Error > Inconclusive > Passed. An empty round is an Error round.
   Verdict record(std::vector<Measurement> round);
 
+  // Continues a run whose counts and measurements were kept elsewhere (in status, across
+  // restarts). The state becomes Running; the next record() applies the limits.
+  void restore(const AnalysisCounts& counts, std::deque<Measurement> history);
+
   AnalysisState state() const { return state_; }
   // The latest round's verdict; Inconclusive before the first round.
   Verdict lastRound() const { return lastRound_; }

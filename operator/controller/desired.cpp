@@ -1,5 +1,7 @@
 #include "controller/desired.h"
 
+#include <openssl/evp.h>
+
 #include <optional>
 
 namespace mlmodel::controller {
@@ -125,6 +127,39 @@ Json desiredDeployment(const api::MLModel& model, const std::string& runImage) {
   s["template"]["spec"] = pod;
   d["spec"] = s;
   return d;
+}
+
+Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage,
+                             int replicas) {
+  Json d = desiredDeployment(model, runImage);
+  d["metadata"]["name"] = str(model.metadata.name + "-canary");
+  d["spec"]["replicas"] = Json::number(replicas);
+  d["spec"]["selector"]["matchLabels"][kTrackLabel] = str("canary");
+  d["spec"]["template"]["metadata"]["labels"][kTrackLabel] = str("canary");
+  return d;
+}
+
+std::string templateHash(const Json& deployment) {
+  Json tmpl = deployment.at("spec").at("template");
+  tmpl["metadata"]["labels"].erase(kTrackLabel);
+  const std::string text = tmpl.serialize();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < 8 && i < len; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+Json desiredTrackService(const api::MLModel& model, const std::string& track) {
+  Json svc = desiredService(model);
+  svc["metadata"]["name"] = str(model.metadata.name + "-" + track);
+  svc["spec"]["selector"][kTrackLabel] = str(track);
+  return svc;
 }
 
 Json desiredService(const api::MLModel& model) {

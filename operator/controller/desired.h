@@ -20,6 +20,19 @@ inline constexpr const char* kContainerName = "model-server";
 // pinning is on).
 Json desiredDeployment(const api::MLModel& model, const std::string& runImage);
 
+// The canary Deployment `<name>-canary`: the same pod template with track=canary, at
+// `replicas` replicas.
+Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage,
+                             int replicas);
+
+// The Services `<name>-stable` and `<name>-canary` (track "stable" or "canary") that a
+// Gateway API HTTPRoute splits traffic between.
+Json desiredTrackService(const api::MLModel& model, const std::string& track);
+
+// A short hash of a desired Deployment's pod template, the same for its stable and canary
+// forms: a change of anything the pods run (image, env, resources, ...) changes it.
+std::string templateHash(const Json& deployment);
+
 // The Service `<name>`: port 80 to the model server's named port on every pod of the model.
 Json desiredService(const api::MLModel& model);
 

@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "controller/conditions.h"
 #include "controller/desired.h"
 #include "core/time_format.h"
 #include "kube/api_error.h"
+#include "rollout/gateway_route.h"
 
 namespace mlmodel::controller {
 namespace {
@@ -90,17 +93,34 @@ void Reconciler::event(const api::MLModel& model, kube::EventType type, const ch
 
 kube::WorkResult Reconciler::reconcile(const std::string& key) {
   auto obj = deps_.models->get(key);
-  if (!obj) return kube::WorkResult::success();  // deleted: owned objects go with it (GC)
+  if (!obj) {
+    std::lock_guard<std::mutex> lock(writesMu_);
+    writtenFrom_.erase(key);
+    return kube::WorkResult::success();  // deleted: owned objects go with it (GC)
+  }
   auto decoded = api::decodeMLModel(*obj);
   if (!decoded) return invalid(*obj, decoded.error());
   api::MLModel model = std::move(decoded.value());
   if (model.metadata.deleting) return kube::WorkResult::success();
   api::applyDefaults(model);
   if (auto v = api::validate(model); !v) return invalid(*obj, v.error());
+  auto ro = api::decodeRollout(model.spec.rollout);
+  if (!ro) return invalid(*obj, ro.error());
+  auto mon = api::decodeMonitoring(model.spec.monitoring);
+  if (!mon) return invalid(*obj, mon.error());
+  {
+    std::lock_guard<std::mutex> lock(writesMu_);
+    auto it = writtenFrom_.find(key);
+    if (it != writtenFrom_.end() && it->second == model.metadata.resourceVersion) {
+      // Our last status write has not reached the cache yet: wait for it.
+      return kube::WorkResult::requeueAfter(std::chrono::milliseconds(250));
+    }
+  }
 
-  const Image image = resolveImage(model);
-  std::optional<core::Error> applyError;
-  bool applied = false;
+  const auto rs = rollout::decodeRolloutStatus(model.status);
+  const Image image = resolveImage(model, rs);
+  std::optional<rollout::Plan> plan;
+  Applied applied;
   if (image.error) {
     // Leave whatever runs untouched: a registry outage must not take a model down.
     event(model, kube::EventType::kWarning, "ImageResolutionFailed", "Resolve",
@@ -110,23 +130,21 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
       event(model, kube::EventType::kNormal, "ImageResolved", "Resolve",
             model.spec.image + " resolved to " + image.digest);
     }
-    auto dep = ensure(model, res::deployments, *deps_.deployments,
-                      desiredDeployment(model, image.run), "Deployment");
-    if (!dep) {
-      applyError = dep.error();
-    } else {
-      applied = dep.value();
-      auto svc = ensure(model, res::services, *deps_.services, desiredService(model), "Service");
-      if (!svc) applyError = svc.error();
-    }
+    plan = rollout::planRollout(planInput(model, ro.value(), mon.value(), image, rs),
+                                *deps_.providers);
+    applied = applyPlan(model, ro.value(), image, *plan);
+    if (!applied.error) report(model, *plan);
   }
 
-  const auto status = buildStatus(model, image, deps_.deployments->get(key), applied, applyError);
+  // A plan that could not be applied is not stored: the next attempt plans again.
+  const rollout::Plan* stored = plan && !applied.error ? &*plan : nullptr;
+  const auto status = buildStatus(model, image, stored, applied);
   if (auto w = writeStatus(model, status); !w) {
     spdlog::warn("mlmodel {}: status update failed: {}", key, w.error().message);
     return kube::WorkResult::retry();
   }
-  if (image.error || applyError) return kube::WorkResult::retry();
+  if (image.error || applied.error) return kube::WorkResult::retry();
+  if (stored && stored->requeueAfter) return kube::WorkResult::requeueAfter(*stored->requeueAfter);
   return kube::WorkResult::success();
 }
 
@@ -155,20 +173,27 @@ kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& erro
   return kube::WorkResult::success();
 }
 
-Reconciler::Image Reconciler::resolveImage(const api::MLModel& model) {
+Reconciler::Image Reconciler::resolveImage(const api::MLModel& model,
+                                            const rollout::RolloutStatus& rs) {
   Image img;
   const auto& spec = model.spec;
   if (!spec.pinDigest || spec.image.find("@sha256:") != std::string::npos) {
     img.run = spec.image;
     return img;
   }
-  // Resolve once per image reference; the digest in status keeps deployments
-  // reproducible across restarts without asking the registry again.
-  const Json& stable =
-      model.status.has_object_field("stable") ? model.status.at("stable") : Json::object();
-  if (stringAt(stable, {"image"}) == spec.image && !stringAt(stable, {"digest"}).empty()) {
-    img.digest = stringAt(stable, {"digest"});
-    img.resolvedAt = stringAt(stable, {"resolvedAt"});
+  // Resolve once per image reference; the digest in status (stable, or the canary being
+  // rolled out) keeps deployments reproducible without asking the registry again.
+  const rollout::Revision* known = nullptr;
+  if (rs.stable.revision.image == spec.image && !rs.stable.revision.digest.empty()) {
+    known = &rs.stable.revision;
+    img.resolvedAt = rs.stable.resolvedAt;
+  } else if (rs.canary && rs.canary->revision.image == spec.image &&
+             !rs.canary->revision.digest.empty()) {
+    known = &rs.canary->revision;
+    img.resolvedAt = core::rfc3339(rs.canary->startedAt);
+  }
+  if (known) {
+    img.digest = known->digest;
   } else {
     auto r = deps_.resolver->resolve(spec.image, model.metadata.ns, spec.imagePullSecrets);
     if (!r) {
@@ -183,79 +208,229 @@ Reconciler::Image Reconciler::resolveImage(const api::MLModel& model) {
   return img;
 }
 
-core::Result<bool> Reconciler::ensure(const api::MLModel& model, const kube::ResourceType& type,
-                                      const kube::ObjectReader& cache, const Json& desired,
-                                      const char* kind) {
+namespace {
+
+// What a revision other than the spec's runs: its image and version with the rest of
+// the current spec (a rollback restores the digest, not every old setting).
+api::MLModel modelAt(const api::MLModel& model, const rollout::Revision& r) {
+  api::MLModel m = model;
+  m.spec.image = r.image;
+  m.spec.version = r.version;
+  return m;
+}
+
+std::string runImageOf(const rollout::Revision& r) {
+  return r.digest.empty() ? r.image : api::imageRepository(r.image) + "@" + r.digest;
+}
+
+Json ownedPart(Json desired) {
+  desired.erase("apiVersion");
+  desired.erase("kind");
+  return desired;
+}
+
+rollout::DeploymentView viewOf(const kube::ObjectPtr& dep, const Json& desired) {
+  rollout::DeploymentView v;
+  if (!dep) return v;
+  const Rollout r = rolloutOf(dep);
+  Json owned = ownedPart(desired);
+  if (owned.has_object_field("spec")) owned["spec"].erase("replicas");
+  v.exists = true;
+  v.current = containsDesired(*dep, owned);
+  v.done = r.done;
+  v.desired = static_cast<int>(intAt(*dep, {"spec", "replicas"}, 1));
+  v.ready = static_cast<int>(r.ready);
+  v.available = static_cast<int>(r.available);
+  return v;
+}
+
+std::string annotation(const api::MLModel& m, const char* name) {
+  const Json& a = m.metadata.annotations;
+  return a.is_object() && a.has_string_field(name) ? a.at(name).as_string() : "";
+}
+
+bool gatewayTraffic(const api::RolloutSpec& ro) {
+  return ro.canary && ro.canary->traffic.kind == api::TrafficSpec::Kind::GatewayAPI;
+}
+
+}  // namespace
+
+rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::RolloutSpec& ro,
+                                         const api::MonitoringSpec& mon, const Image& image,
+                                         const rollout::RolloutStatus& rs) const {
   const std::string key = model.metadata.ns + "/" + model.metadata.name;
+  const Json stableDesired = desiredDeployment(model, image.run);
+  rollout::PlanInput in;
+  in.name = model.metadata.name;
+  in.ns = model.metadata.ns;
+  in.rollout = &ro;
+  in.monitoring = &mon;
+  in.target = {model.spec.version, model.spec.image, image.digest, templateHash(stableDesired)};
+  in.targetResolvedAt = image.resolvedAt;
+  in.gates.paused = ro.paused;
+  in.gates.promote = annotation(model, api::kPromoteAnnotation);
+  in.gates.abort = annotation(model, api::kAbortAnnotation);
+  in.gates.retry = annotation(model, api::kRetryAnnotation);
+  in.status = rs;
+  in.stable = viewOf(deps_.deployments->get(key), stableDesired);
+  in.canary = viewOf(deps_.deployments->get(key + "-canary"),
+                     desiredCanaryDeployment(model, image.run, 1));
+  in.replicas = model.spec.replicas.value_or(in.stable.exists ? in.stable.desired : 1);
+  in.historyLimit = model.spec.revisionHistoryLimit;
+  in.now = deps_.clock->wallNow();
+  return in;
+}
+
+Reconciler::Applied Reconciler::applyPlan(const api::MLModel& model, const api::RolloutSpec& ro,
+                                          const Image& image, const rollout::Plan& plan) {
+  Applied out;
+  const std::string& name = model.metadata.name;
+  auto note = [&](const core::Result<bool>& r) {
+    if (!r && !out.error) out.error = r.error();
+    return r && r.value();
+  };
+  if (plan.stable) {
+    const bool target = plan.stable->image == model.spec.image &&
+                        plan.stable->version == model.spec.version;
+    const Json desired = target ? desiredDeployment(model, image.run)
+                                : desiredDeployment(modelAt(model, *plan.stable),
+                                                    runImageOf(*plan.stable));
+    out.stable = note(ensure(model, res::deployments, *deps_.deployments, name, desired,
+                             "Deployment"));
+  }
+  const std::string canaryName = name + "-canary";
+  if (plan.canaryReplicas) {
+    note(ensure(model, res::deployments, *deps_.deployments, canaryName,
+                desiredCanaryDeployment(model, image.run, *plan.canaryReplicas), "Deployment"));
+  } else if (deps_.deployments->get(model.metadata.ns + "/" + canaryName)) {
+    kube::DeleteOptions opts;
+    opts.propagationPolicy = "Background";
+    auto r = deps_.client->remove(res::deployments, model.metadata.ns, canaryName, opts);
+    if (!r && r.error().code != 404) {
+      if (!out.error) out.error = r.error();
+    } else if (r) {
+      event(model, kube::EventType::kNormal, "CanaryDeleted", "Delete",
+            "deleted Deployment " + canaryName);
+    }
+  }
+  note(ensure(model, res::services, *deps_.services, name, desiredService(model), "Service"));
+  if (gatewayTraffic(ro)) {
+    for (const char* track : {"stable", "canary"}) {
+      note(ensure(model, res::services, *deps_.services, name + "-" + track,
+                  desiredTrackService(model, track), "Service"));
+    }
+    if (plan.routeCanaryWeight) {
+      auto r = setRouteWeight(model, ro.canary->traffic.httpRoute, *plan.routeCanaryWeight);
+      if (!r && !out.error) out.error = r.error();
+    }
+  }
+  return out;
+}
+
+core::Status Reconciler::setRouteWeight(const api::MLModel& model, const std::string& route,
+                                        int canary) {
+  const std::string& ns = model.metadata.ns;
+  const std::string stableSvc = model.metadata.name + "-stable";
+  const std::string canarySvc = model.metadata.name + "-canary";
+  auto current = deps_.client->get(rollout::httpRoutes, ns, route);
+  if (!current) {
+    core::Error e = current.error();
+    e.message = "HTTPRoute " + ns + "/" + route + ": " + e.message;
+    event(model, kube::EventType::kWarning, "RouteUpdateFailed", "Route", e.message);
+    return e;
+  }
+  const auto w = rollout::currentWeights(current.value(), stableSvc, canarySvc);
+  if (w.canary == canary && w.stable == 100 - canary) return core::Ok{};
+  auto body = rollout::routeWeightsApply(current.value(), stableSvc, canarySvc, canary);
+  if (!body) {
+    event(model, kube::EventType::kWarning, "RouteInvalid", "Route", body.error().message);
+    return body.error();
+  }
+  auto r = deps_.client->apply(rollout::httpRoutes, ns, route, body.value(),
+                               kube::ApplyOptions{kFieldManager, true});
+  if (!r) {
+    event(model, kube::EventType::kWarning, "RouteUpdateFailed", "Route",
+          "HTTPRoute " + ns + "/" + route + ": " + r.error().message);
+    return r.error();
+  }
+  event(model, kube::EventType::kNormal, "TrafficShifted", "Route",
+        "HTTPRoute " + route + ": " + stableSvc + " " + std::to_string(100 - canary) + "%, " +
+            canarySvc + " " + std::to_string(canary) + "%");
+  return core::Ok{};
+}
+
+void Reconciler::report(const api::MLModel& model, const rollout::Plan& plan) {
+  for (const auto& e : plan.events) {
+    event(model, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+          e.reason.c_str(), "Rollout", e.message);
+  }
+  if (!deps_.metrics) return;
+  const auto& ns = model.metadata.ns;
+  const auto& name = model.metadata.name;
+  for (const auto& m : plan.measured) deps_.metrics->measured(ns, name, plan.measuredTrack, m);
+  deps_.metrics->rolloutState(ns, name, plan.status.canary ? plan.status.canary->weight : -1,
+                              plan.degraded.has_value());
+  for (const auto& outcome : plan.finished) deps_.metrics->rolloutFinished(ns, name, outcome);
+}
+
+core::Result<bool> Reconciler::ensure(const api::MLModel& model, const kube::ResourceType& type,
+                                      const kube::ObjectReader& cache, const std::string& name,
+                                      const Json& desired, const char* kind) {
+  const std::string key = model.metadata.ns + "/" + name;
   auto actual = cache.get(key);
   // Items of a LIST carry no apiVersion and kind: compare what lies below them.
-  Json owned = desired;
-  owned.erase("apiVersion");
-  owned.erase("kind");
+  const Json owned = ownedPart(desired);
   if (actual) {
     const auto diff = firstDifference(*actual, owned);
     if (diff.empty()) return false;
-    spdlog::debug("mlmodel {}: {} differs at {}", key, kind, diff);
+    spdlog::debug("mlmodel {}: {} {} differs at {}", key, kind, name, diff);
   }
   kube::ApplyOptions opts{kFieldManager, true};
-  auto r = deps_.client->apply(type, model.metadata.ns, model.metadata.name, desired, opts);
+  auto r = deps_.client->apply(type, model.metadata.ns, name, desired, opts);
+  const std::string what = std::string(kind) + " " + name;
   if (!r) {
     event(model, kube::EventType::kWarning, "ApplyFailed", "Apply",
-          std::string(kind) + " " + model.metadata.name + ": " + r.error().message);
+          what + ": " + r.error().message);
     return r.error();
   }
-  const std::string what = std::string(kind) + " " + model.metadata.name;
   if (!actual) {
     event(model, kube::EventType::kNormal, (std::string(kind) + "Created").c_str(), "Apply",
           "created " + what);
   } else {
     event(model, kube::EventType::kNormal, (std::string(kind) + "Updated").c_str(), "Apply",
-          "updated " + what + " to match the MLModel (fields it owns had changed)");
+          "updated " + what + " to match the MLModel");
   }
   return true;
 }
 
 Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
-                             const kube::ObjectPtr& dep, bool applied,
-                             const std::optional<core::Error>& applyError) const {
+                             const rollout::Plan* plan, const Applied& applied) const {
   const auto now = core::rfc3339(deps_.clock->wallNow());
+  const std::string key = model.metadata.ns + "/" + model.metadata.name;
   const Json& prev = model.status;
-  Rollout ro = rolloutOf(dep);
-  if (applied) ro.done = false;  // the change has yet to roll out
+  Rollout ro = rolloutOf(deps_.deployments->get(key));
+  const Rollout canary = rolloutOf(deps_.deployments->get(key + "-canary"));
+  if (applied.stable) ro.done = false;  // the change has yet to roll out
   Json st = Json::object();
   st["observedGeneration"] = Json::number(model.metadata.generation);
   st["url"] = Json::string(serviceUrl(model));
-  st["replicas"] = Json::number(ro.replicas);
-  st["readyReplicas"] = Json::number(ro.ready);
+  st["replicas"] = Json::number(ro.replicas + canary.replicas);
+  st["readyReplicas"] = Json::number(ro.ready + canary.ready);
   st["selector"] = Json::string(std::string(kModelLabel) + "=" + model.metadata.name);
-
-  // What runs: kept from before while a new image cannot be resolved.
-  Json stable = prev.has_object_field("stable") ? prev.at("stable") : Json::object();
-  if (!image.error) {
-    const bool changed = stringAt(stable, {"image"}) != model.spec.image ||
-                         stringAt(stable, {"digest"}) != image.digest ||
-                         stringAt(stable, {"version"}) != model.spec.version;
-    stable["version"] = Json::string(model.spec.version);
-    stable["image"] = Json::string(model.spec.image);
-    if (!image.digest.empty()) {
-      stable["digest"] = Json::string(image.digest);
-      stable["resolvedAt"] = Json::string(image.resolvedAt);
-    } else if (stable.has_field("digest")) {
-      stable.erase("digest");
-      stable.erase("resolvedAt");
+  if (plan) {
+    rollout::encodeRolloutStatus(plan->status, st);
+  } else {
+    for (const char* f : {"stable", "canary", "history", "lastRetry", "monitoring"}) {
+      if (prev.is_object() && prev.has_field(f)) st[f] = prev.at(f);
     }
-    if (changed || !stable.has_field("since")) stable["since"] = Json::string(now);
   }
-  if (stable.size() > 0) st["stable"] = stable;
 
   std::vector<Condition> conds;
-  std::string phase;
-  const bool pinned = model.spec.pinDigest;
   if (image.error) {
     const auto& e = *image.error;
     conds.push_back(
         {"ImageResolved", "False", e.reason.empty() ? "ResolveFailed" : e.reason, e.message});
-  } else if (pinned) {
+  } else if (model.spec.pinDigest) {
     conds.push_back(
         {"ImageResolved", "True", "Resolved",
          model.spec.image + " is " + (image.digest.empty() ? model.spec.image : image.digest)});
@@ -266,13 +441,22 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
                        " replicas available"});
   std::optional<Condition> stalled;
   std::optional<Condition> reconciling;
+  std::optional<Condition> degraded;
+  if (plan && plan->degraded) {
+    degraded = Condition{"Degraded", "True", plan->degraded->reason, plan->degraded->message};
+  }
   if (image.error && needsUser(*image.error)) {
     stalled = Condition{"Stalled", "True", image.error->reason, image.error->message};
   } else if (image.error) {
     reconciling =
         Condition{"Reconciling", "True", image.error->reason, image.error->message + " (retrying)"};
-  } else if (applyError) {
-    reconciling = Condition{"Reconciling", "True", "ApplyFailed", applyError->message};
+  } else if (applied.error) {
+    reconciling = Condition{"Reconciling", "True", "ApplyFailed", applied.error->message};
+  } else if (plan && plan->stalled) {
+    stalled = Condition{"Stalled", "True", plan->stalled->reason, plan->stalled->message};
+  } else if (plan && plan->reconciling) {
+    reconciling =
+        Condition{"Reconciling", "True", plan->reconciling->reason, plan->reconciling->message};
   } else if (ro.deadlineExceeded) {
     stalled = Condition{"Stalled", "True", "ProgressDeadlineExceeded",
                         "Deployment " + model.metadata.name +
@@ -284,19 +468,22 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
                       std::to_string(model.spec.replicas.value_or(static_cast<int>(ro.replicas))) +
                       " replicas ready"};
   }
-  const bool ready = !stalled && !reconciling && ro.done;
-  if (ready) {
+  std::string phase;
+  if (!stalled && !reconciling && !degraded && ro.done) {
     conds.insert(conds.begin(),
                  {"Ready", "True", "Available",
                   "version " + model.spec.version + " is serving at " + serviceUrl(model)});
     phase = "Ready";
   } else {
-    const auto& why = stalled ? *stalled : *reconciling;
+    const auto& why = stalled ? *stalled : reconciling ? *reconciling : degraded ? *degraded
+                      : Condition{"Ready", "False", "RollingOut", "waiting for the Deployment"};
     conds.insert(conds.begin(), {"Ready", "False", why.reason, why.message});
-    phase = stalled ? "Failed" : (ro.exists ? "Progressing" : "Pending");
+    phase = stalled ? "Failed" : degraded && !reconciling ? "Degraded"
+                                                          : (ro.exists ? "Progressing" : "Pending");
   }
   if (reconciling) conds.push_back(*reconciling);
   if (stalled) conds.push_back(*stalled);
+  if (degraded) conds.push_back(*degraded);
   st["phase"] = Json::string(phase);
   const Json prevConds = prev.has_array_field("conditions") ? prev.at("conditions") : Json::array();
   st["conditions"] = buildConditions(prevConds, conds, model.metadata.generation, now);
@@ -309,7 +496,8 @@ core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& stat
       model.status.has_array_field("conditions") ? model.status.at("conditions") : Json::array();
   const Json* prevReady = findCondition(prevConds, "Ready");
   const Json* nowReady = findCondition(status.at("conditions"), "Ready");
-  // A merge patch of the whole status, with null for what is gone.
+  // A merge patch of the whole status, with null for what is gone; the resourceVersion
+  // makes it fail (409) if the model changed since the cache showed it.
   Json patch = Json::object();
   Json st = status;
   if (model.status.is_object()) {
@@ -317,10 +505,15 @@ core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& stat
       if (!status.has_field(k)) st[k] = Json::null();
     }
   }
+  patch["metadata"]["resourceVersion"] = Json::string(model.metadata.resourceVersion);
   patch["status"] = st;
   auto r = deps_.client->patch(api::mlmodels, model.metadata.ns, model.metadata.name,
                                kube::PatchType::Merge, patch, "status");
   if (!r) return r.error();
+  {
+    std::lock_guard<std::mutex> lock(writesMu_);
+    writtenFrom_[model.metadata.ns + "/" + model.metadata.name] = model.metadata.resourceVersion;
+  }
   const bool wasReady = prevReady && stringAt(*prevReady, {"status"}) == "True";
   const bool isReady = nowReady && stringAt(*nowReady, {"status"}) == "True";
   if (isReady && !wasReady) {

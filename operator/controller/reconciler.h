@@ -1,14 +1,19 @@
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "api/mlmodel.h"
+#include "api/rollout.h"
 #include "controller/image_resolver.h"
+#include "controller/rollout_metrics.h"
 #include "core/clock.h"
 #include "kube/event_recorder.h"
 #include "kube/rest_client.h"
 #include "kube/store.h"
 #include "kube/workqueue.h"
+#include "rollout/planner.h"
 
 namespace mlmodel::controller {
 
@@ -24,9 +29,13 @@ struct ReconcilerDeps {
   ImageResolver* resolver = nullptr;
   kube::EventEmitter* events = nullptr;
   const core::Clock* clock = nullptr;
+  rollout::ProviderSource* providers = nullptr;  // Prometheus for analysis and monitoring
+  RolloutMetrics* metrics = nullptr;             // optional
 };
 
-// Turns one MLModel into its Deployment and Service and reports what it sees in status.
+// Turns one MLModel into its Deployments and Services and reports what it sees in status.
+// A changed pod template rolls out as a canary when spec.rollout.canary asks for one
+// (rollout/planner.h decides each step; this class applies what it decides).
 // reconcile() is idempotent and writes nothing when everything already matches: objects
 // are applied only when the cache shows a field we own differs, status only when it
 // changed. Safe to call from several workers for different keys.
@@ -43,19 +52,34 @@ class Reconciler {
     bool fresh = false;      // resolved in this reconcile
     std::optional<core::Error> error;
   };
-  Image resolveImage(const api::MLModel& model);
-  // Applies `desired` unless the cache shows it in place; true when it wrote.
+  struct Applied {
+    bool stable = false;  // the stable Deployment was just changed
+    std::optional<core::Error> error;
+  };
+  Image resolveImage(const api::MLModel& model, const rollout::RolloutStatus& rs);
+  rollout::PlanInput planInput(const api::MLModel& model, const api::RolloutSpec& ro,
+                               const api::MonitoringSpec& mon, const Image& image,
+                               const rollout::RolloutStatus& rs) const;
+  Applied applyPlan(const api::MLModel& model, const api::RolloutSpec& ro, const Image& image,
+                    const rollout::Plan& plan);
+  core::Status setRouteWeight(const api::MLModel& model, const std::string& route, int canary);
+  // Applies `desired` (named `name`) unless the cache shows it in place; true when it wrote.
   core::Result<bool> ensure(const api::MLModel& model, const kube::ResourceType& type,
-                            const kube::ObjectReader& cache, const Json& desired, const char* kind);
-  // `applied`: the Deployment was just changed, so the cached one is out of date.
-  Json buildStatus(const api::MLModel& model, const Image& image, const kube::ObjectPtr& dep,
-                   bool applied, const std::optional<core::Error>& applyError) const;
+                            const kube::ObjectReader& cache, const std::string& name,
+                            const Json& desired, const char* kind);
+  Json buildStatus(const api::MLModel& model, const Image& image, const rollout::Plan* plan,
+                   const Applied& applied) const;
   core::Status writeStatus(const api::MLModel& model, const Json& status);
+  void report(const api::MLModel& model, const rollout::Plan& plan);
   kube::WorkResult invalid(const Json& object, const core::Error& error);
   void event(const api::MLModel& model, kube::EventType type, const char* reason,
              const char* action, const std::string& note);
 
   ReconcilerDeps deps_;
+  // The resourceVersion each model's last status write was based on: a cache still at
+  // that version has not seen the write yet, and acting on it would repeat a step.
+  std::mutex writesMu_;
+  std::map<std::string, std::string> writtenFrom_;
 };
 
 }  // namespace mlmodel::controller

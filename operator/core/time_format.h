@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -8,5 +9,9 @@ namespace mlmodel::core {
 
 // RFC 3339 in UTC with whole seconds, as Kubernetes metav1.Time: "2026-11-26T15:04:05Z".
 std::string rfc3339(WallTime t);
+
+// Parses what rfc3339() writes, also with fractional seconds or a numeric offset
+// ("2026-11-26T15:04:05.5+01:00"); nullopt when `s` is not such a time.
+std::optional<WallTime> parseRfc3339(const std::string& s);
 
 }  // namespace mlmodel::core

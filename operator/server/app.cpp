@@ -10,6 +10,7 @@
 
 #include "api/mlmodel.h"
 #include "controller/desired.h"
+#include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
 #include "controller/registry_image_resolver.h"
 #include "kube/client_factory.h"
@@ -192,6 +193,9 @@ int runOperator(const Options& o) {
   deps.resolver = &imageResolver;
   deps.events = &events;
   deps.clock = &core::SystemClock::instance();
+  controller::PrometheusSource prometheusSource(*client, core::SystemClock::instance());
+  deps.providers = &prometheusSource;
+  deps.metrics = &reconcileMetrics;
   controller::Reconciler reconciler(deps);
 
   auto synced = [&] {

@@ -1,5 +1,7 @@
 #include "server/controller_metrics.h"
 
+#include <algorithm>
+
 namespace mlmodel::server {
 
 ControllerMetrics::ControllerMetrics(prometheus::Registry& registry, std::string controller)
@@ -27,7 +29,27 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry, std::string
       readyReplicas_(prometheus::BuildGauge()
                          .Name("mlmodel_ready_replicas")
                          .Help("Ready model-server replicas of the MLModel")
-                         .Register(registry)) {
+                         .Register(registry)),
+      analysisValue_(prometheus::BuildGauge()
+                         .Name("mlmodel_analysis_value")
+                         .Help("The latest value an analysis or monitoring metric measured")
+                         .Register(registry)),
+      measurements_(prometheus::BuildCounter()
+                        .Name("mlmodel_analysis_measurements_total")
+                        .Help("Analysis and monitoring measurements by verdict")
+                        .Register(registry)),
+      canaryWeight_(prometheus::BuildGauge()
+                        .Name("mlmodel_canary_weight")
+                        .Help("Traffic percent the running canary is asked to get")
+                        .Register(registry)),
+      degraded_(prometheus::BuildGauge()
+                    .Name("mlmodel_degraded")
+                    .Help("1 while continuous verification finds the stable version failing")
+                    .Register(registry)),
+      rollouts_(prometheus::BuildCounter()
+                    .Name("mlmodel_rollouts_total")
+                    .Help("Finished rollouts by outcome (Promoted, RolledBack, Aborted)")
+                    .Register(registry)) {
   for (const char* r : {"success", "error", "requeue", "requeue_after"}) {
     total_.Add({{"controller", controller_}, {"result", r}});
   }
@@ -52,6 +74,52 @@ void ControllerMetrics::forget(const std::string& ns, const std::string& name) {
   ready_.Remove(&r);
   auto& rr = readyReplicas_.Add({{"namespace", ns}, {"name", name}});
   readyReplicas_.Remove(&rr);
+  const std::string key = ns + "/" + name;
+  for (const auto& l : values_[key]) analysisValue_.Remove(&analysisValue_.Add(l));
+  for (const auto& l : counts_[key]) measurements_.Remove(&measurements_.Add(l));
+  values_.erase(key);
+  counts_.erase(key);
+  canaryWeight_.Remove(&canaryWeight_.Add({{"namespace", ns}, {"name", name}}));
+  degraded_.Remove(&degraded_.Add({{"namespace", ns}, {"name", name}}));
+  for (const char* o : {"Promoted", "RolledBack", "Aborted"}) {
+    rollouts_.Remove(&rollouts_.Add({{"namespace", ns}, {"name", name}, {"outcome", o}}));
+  }
+}
+
+void ControllerMetrics::measured(const std::string& ns, const std::string& name,
+                                 const std::string& track, const analysis::Measurement& m) {
+  std::lock_guard lock(mu_);
+  const std::string key = ns + "/" + name;
+  prometheus::Labels v{{"namespace", ns}, {"name", name}, {"metric", m.metric}, {"track", track}};
+  auto remember = [](std::vector<prometheus::Labels>& seen, const prometheus::Labels& l) {
+    if (std::find(seen.begin(), seen.end(), l) == seen.end()) seen.push_back(l);
+  };
+  if (m.value) {
+    analysisValue_.Add(v).Set(*m.value);
+    remember(values_[key], v);
+  }
+  v["verdict"] = analysis::toString(m.verdict);
+  measurements_.Add(v).Increment();
+  remember(counts_[key], v);
+}
+
+void ControllerMetrics::rolloutState(const std::string& ns, const std::string& name,
+                                     int canaryWeight, bool degraded) {
+  std::lock_guard lock(mu_);
+  const prometheus::Labels l{{"namespace", ns}, {"name", name}};
+  auto& w = canaryWeight_.Add(l);
+  if (canaryWeight >= 0) {
+    w.Set(canaryWeight);
+  } else {
+    canaryWeight_.Remove(&w);
+  }
+  degraded_.Add(l).Set(degraded ? 1 : 0);
+}
+
+void ControllerMetrics::rolloutFinished(const std::string& ns, const std::string& name,
+                                        const std::string& outcome) {
+  std::lock_guard lock(mu_);
+  rollouts_.Add({{"namespace", ns}, {"name", name}, {"outcome", outcome}}).Increment();
 }
 
 }  // namespace mlmodel::server

@@ -48,7 +48,9 @@ class ReconcilerTest : public ::testing::Test {
 
   void putModel(const std::string& spec, const Json& status = Json::object()) {
     auto m = Json::parse(R"({"apiVersion":"serving.mlops.dev/v1alpha1","kind":"MLModel",
-      "metadata":{"name":"fraud","namespace":"ml","uid":"u1","generation":1,"resourceVersion":"5"}})");
+      "metadata":{"name":"fraud","namespace":"ml","uid":"u1","generation":1}})");
+    // Every write gives the object a new resourceVersion, as the API server does.
+    m["metadata"]["resourceVersion"] = Json::string(std::to_string(++resourceVersion));
     m["spec"] = Json::parse(spec);
     m["status"] = status;
     models.upsert("ml/fraud", m);
@@ -97,6 +99,7 @@ class ReconcilerTest : public ::testing::Test {
   kube::RecordingEventEmitter events;
   core::FakeClock clock;
   std::unique_ptr<controller::Reconciler> reconciler;
+  int resourceVersion = 4;
 };
 
 TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {

@@ -1,0 +1,78 @@
+#include "controller/prometheus_source.h"
+
+#include "core/encoding.h"
+#include "kube/api_error.h"
+
+namespace mlmodel::controller {
+namespace {
+
+constexpr auto kReuseFor = std::chrono::minutes(1);
+
+std::string decoded(const Json& data, const char* key) {
+  if (!data.is_object() || !data.has_string_field(key)) return "";
+  auto r = core::base64Decode(data.at(key).as_string());
+  return r ? r.value() : "";
+}
+
+}  // namespace
+
+core::Result<Json> PrometheusSource::secretData(const std::string& ns, const std::string& name) {
+  auto s = client_.get(kube::resources::secrets, ns, name);
+  if (!s) {
+    return core::Error{"Secret " + ns + "/" + name + " for Prometheus: " + s.error().message, 0,
+                       analysis::kReasonUnauthorized};
+  }
+  return s.value().has_object_field("data") ? s.value().at("data") : Json::object();
+}
+
+core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build(
+    const std::string& ns, const api::PrometheusRef& ref) {
+  analysis::PrometheusOptions o;
+  o.address = ref.address;
+  o.timeout = ref.timeout;
+  if (!ref.authSecret.empty()) {
+    auto data = secretData(ns, ref.authSecret);
+    if (!data) return data.error();
+    o.bearerToken = decoded(data.value(), "token");
+    if (o.bearerToken.empty()) {
+      o.username = decoded(data.value(), "username");
+      o.password = decoded(data.value(), "password");
+    }
+    if (o.bearerToken.empty() && o.username.empty()) {
+      return core::Error{"Secret " + ns + "/" + ref.authSecret +
+                             " has neither `token` nor `username` and `password`",
+                         0, analysis::kReasonUnauthorized};
+    }
+  }
+  if (!ref.caSecret.empty()) {
+    auto data = secretData(ns, ref.caSecret);
+    if (!data) return data.error();
+    o.caPem = decoded(data.value(), "ca.crt");
+    if (o.caPem.empty()) {
+      return core::Error{"Secret " + ns + "/" + ref.caSecret + " has no `ca.crt`", 0,
+                         analysis::kReasonUnauthorized};
+    }
+  }
+  auto p = analysis::PrometheusProvider::create(std::move(o), transports_);
+  if (!p) return p.error();
+  return std::shared_ptr<analysis::MetricsProvider>(std::move(p.value()));
+}
+
+core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::provider(
+    const std::string& ns, const api::PrometheusRef& ref) {
+  const std::string key = ns + "\n" + ref.address + "\n" + ref.authSecret + "\n" + ref.caSecret +
+                          "\n" + std::to_string(ref.timeout.count());
+  const auto now = clock_.steadyNow();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now - it->second.built < kReuseFor) return it->second.provider;
+  }
+  auto built = build(ns, ref);
+  if (!built) return built.error();
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_[key] = {built.value(), now};
+  return built.value();
+}
+
+}  // namespace mlmodel::controller

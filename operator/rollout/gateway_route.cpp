@@ -1,0 +1,99 @@
+#include "rollout/gateway_route.h"
+
+namespace mlmodel::rollout {
+namespace {
+
+std::string stringField(const Json& o, const char* name) {
+  return o.is_object() && o.has_string_field(name) ? o.at(name).as_string() : "";
+}
+
+// A backendRef to a core Service of this name (kind and group may be left out).
+bool refersTo(const Json& ref, const std::string& service) {
+  const std::string kind = stringField(ref, "kind");
+  const std::string group = stringField(ref, "group");
+  return stringField(ref, "name") == service && (kind.empty() || kind == "Service") &&
+         group.empty();
+}
+
+int weightOf(const Json& ref) {
+  return ref.has_field("weight") && ref.at("weight").is_number() ? ref.at("weight").as_integer()
+                                                                  : 1;
+}
+
+const Json* rulesOf(const Json& route) {
+  if (!route.has_object_field("spec") || !route.at("spec").has_array_field("rules")) {
+    return nullptr;
+  }
+  return &route.at("spec").at("rules");
+}
+
+// Which backendRefs of `rule` point at the stable and canary Services.
+struct Refs {
+  int stable = -1;
+  int canary = -1;
+};
+Refs refsIn(const Json& rule, const std::string& stable, const std::string& canary) {
+  Refs r;
+  if (!rule.has_array_field("backendRefs")) return r;
+  const auto& refs = rule.at("backendRefs").as_array();
+  int i = 0;
+  for (const auto& ref : refs) {
+    if (r.stable < 0 && refersTo(ref, stable)) r.stable = i;
+    if (r.canary < 0 && refersTo(ref, canary)) r.canary = i;
+    ++i;
+  }
+  return r;
+}
+
+}  // namespace
+
+RouteWeights currentWeights(const Json& route, const std::string& stableService,
+                            const std::string& canaryService) {
+  RouteWeights w;
+  const Json* rules = rulesOf(route);
+  if (!rules) return w;
+  for (const auto& rule : rules->as_array()) {
+    const Refs r = refsIn(rule, stableService, canaryService);
+    if (r.stable < 0 || r.canary < 0) continue;
+    const auto& refs = rule.at("backendRefs");
+    w.stable = weightOf(refs.at(static_cast<size_t>(r.stable)));
+    w.canary = weightOf(refs.at(static_cast<size_t>(r.canary)));
+    break;
+  }
+  return w;
+}
+
+core::Result<Json> routeWeightsApply(const Json& route, const std::string& stableService,
+                                     const std::string& canaryService, int canaryWeight) {
+  const std::string name =
+      route.has_object_field("metadata") ? stringField(route.at("metadata"), "name") : "";
+  const std::string ns =
+      route.has_object_field("metadata") ? stringField(route.at("metadata"), "namespace") : "";
+  const Json* rules = rulesOf(route);
+  Json out = Json::object();
+  out["apiVersion"] = Json::string(httpRoutes.group + "/" + httpRoutes.version);
+  out["kind"] = Json::string("HTTPRoute");
+  out["metadata"]["name"] = Json::string(name);
+  out["metadata"]["namespace"] = Json::string(ns);
+  Json newRules = rules ? *rules : Json::array();
+  bool found = false;
+  for (size_t i = 0; i < newRules.size(); ++i) {
+    Json& rule = newRules[i];
+    const Refs r = refsIn(rule, stableService, canaryService);
+    if (r.stable < 0 || r.canary < 0) continue;
+    found = true;
+    rule["backendRefs"][static_cast<size_t>(r.stable)]["weight"] =
+        Json::number(100 - canaryWeight);
+    rule["backendRefs"][static_cast<size_t>(r.canary)]["weight"] = Json::number(canaryWeight);
+  }
+  if (!found) {
+    return core::Error{"HTTPRoute " + ns + "/" + name + " has no rule with backendRefs to both " +
+                           stableService + " and " + canaryService +
+                           ": add them (the operator sets their weights)",
+                       0, "RouteInvalid"};
+  }
+  out["spec"]["rules"] = newRules;
+  return out;
+}
+
+}  // namespace mlmodel::rollout
