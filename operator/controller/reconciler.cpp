@@ -84,6 +84,21 @@ Rollout rolloutOf(const kube::ObjectPtr& dep) {
   return r;
 }
 
+// `to`, with null for each field of `from` that `to` lacks, so that a JSON merge patch
+// of `from` yields exactly `to`.
+Json mergePatchTo(const Json& from, const Json& to) {
+  if (!from.is_object() || !to.is_object()) return to;
+  Json out = to;
+  for (const auto& [k, v] : from.as_object()) {
+    if (!to.has_field(k)) {
+      out[k] = Json::null();
+    } else if (v.is_object() && to.at(k).is_object()) {
+      out[k] = mergePatchTo(v, to.at(k));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Reconciler::event(const api::MLModel& model, kube::EventType type, const char* reason,
@@ -496,17 +511,12 @@ core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& stat
       model.status.has_array_field("conditions") ? model.status.at("conditions") : Json::array();
   const Json* prevReady = findCondition(prevConds, "Ready");
   const Json* nowReady = findCondition(status.at("conditions"), "Ready");
-  // A merge patch of the whole status, with null for what is gone; the resourceVersion
+  // A merge patch of the whole status, with null for every field that is gone (at any
+  // depth: a merge patch keeps nested fields it does not mention); the resourceVersion
   // makes it fail (409) if the model changed since the cache showed it.
   Json patch = Json::object();
-  Json st = status;
-  if (model.status.is_object()) {
-    for (const auto& [k, _] : model.status.as_object()) {
-      if (!status.has_field(k)) st[k] = Json::null();
-    }
-  }
   patch["metadata"]["resourceVersion"] = Json::string(model.metadata.resourceVersion);
-  patch["status"] = st;
+  patch["status"] = mergePatchTo(model.status, status);
   auto r = deps_.client->patch(api::mlmodels, model.metadata.ns, model.metadata.name,
                                kube::PatchType::Merge, patch, "status");
   if (!r) return r.error();

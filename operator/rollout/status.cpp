@@ -29,8 +29,12 @@ std::optional<WallTime> getTime(const Json& obj, const char* name) {
   return core::parseRfc3339(getString(obj, name));
 }
 
+// Milliseconds: steps and analysis intervals can be seconds apart, and a time cut to the
+// second could make a round look taken after a step began when it came before.
+Json timeJson(WallTime t) { return str(core::rfc3339Millis(t)); }
+
 void putTime(Json& obj, const char* name, const std::optional<WallTime>& t) {
-  if (t) obj[name] = str(core::rfc3339(*t));
+  if (t) obj[name] = timeJson(*t);
 }
 
 void putString(Json& obj, const char* name, const std::string& s) {
@@ -91,7 +95,7 @@ Json encodeMeasurements(const std::vector<analysis::Measurement>& ms) {
     j["verdict"] = str(analysis::toString(m.verdict));
     putString(j, "reason", m.reason);
     putString(j, "message", m.message);
-    j["time"] = str(core::rfc3339(m.time));
+    j["time"] = timeJson(m.time);
     arr[i++] = j;
   }
   return arr;
@@ -193,7 +197,7 @@ void encodeRolloutStatus(const RolloutStatus& rs, Json& status) {
     c["step"] = Json::number(cs.step);
     c["weight"] = Json::number(cs.weight);
     c["actualWeight"] = Json::number(cs.actualWeight);
-    c["startedAt"] = str(core::rfc3339(cs.startedAt));
+    c["startedAt"] = timeJson(cs.startedAt);
     putTime(c, "stepStartedAt", cs.stepStartedAt);
     putTime(c, "nextAnalysisAt", cs.nextAnalysisAt);
     putTime(c, "notReadySince", cs.notReadySince);
@@ -223,8 +227,8 @@ void encodeRolloutStatus(const RolloutStatus& rs, Json& status) {
       Json j = Json::object();
       encodeRevision(e.revision, j);
       j["outcome"] = str(e.outcome);
-      j["startedAt"] = str(core::rfc3339(e.startedAt));
-      j["finishedAt"] = str(core::rfc3339(e.finishedAt));
+      j["startedAt"] = timeJson(e.startedAt);
+      j["finishedAt"] = timeJson(e.finishedAt);
       putString(j, "reason", e.reason);
       putString(j, "message", e.message);
       h[i++] = j;
