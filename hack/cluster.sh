@@ -314,6 +314,18 @@ EOF
   wait_for registry curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
 }
 
+# The Gateway API CRDs (HTTPRoute, ...) from the pinned sigs.k8s.io/gateway-api module, so
+# canaries can split traffic on a real HTTPRoute. Server-side apply: idempotent.
+install_gateway_api() {
+  local crds=$GATEWAY_API_DIR/standard-install.yaml
+  [ -f "$crds" ] || { log "gateway-api CRDs not built ($crds); skipping"; return 0; }
+  if ! kubectl get crd httproutes.gateway.networking.k8s.io >/dev/null 2>&1; then
+    kubectl apply --server-side -f "$crds" >/dev/null
+    kubectl wait --for=condition=Established crd/httproutes.gateway.networking.k8s.io --timeout=60s >/dev/null
+    log "installed the Gateway API $GATEWAY_API_VERSION CRDs"
+  fi
+}
+
 cmd_up() {
   mkdir -p "$STATE" "$LOGS" "$PIDS"
   make_pki
@@ -325,6 +337,7 @@ cmd_up() {
   up_kwok
   up_prometheus
   up_registry
+  install_gateway_api
   log "cluster ready; eval \"\$(hack/cluster.sh env)\" to use it"
 }
 

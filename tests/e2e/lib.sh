@@ -53,7 +53,7 @@ events_of() {
   kubectl -n "$ns" get events --field-selector "involvedObject.name=$1" \
     -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}'
 }
-has_event() { events_of "$1" | grep -qx "$2"; }
+has_event() { events_of "$1" | grep -x "$2" >/dev/null; }  # no -q: an early exit would SIGPIPE kubectl
 fail_with() { fail "$*
 --- model: $(kubectl -n "$ns" get mlmodel -o yaml 2>&1 | tail -80)
 --- events: $(kubectl -n "$ns" get events -o custom-columns=REASON:.reason,MESSAGE:.message 2>&1 | tail -30)
