@@ -55,7 +55,7 @@ last_outcome_is fraud RolledBack || fail_with "rollback not in history"
 has_event fraud AnalysisFailed || fail_with "no AnalysisFailed Event"
 has_event fraud RolledBack || fail_with "no RolledBack Event"
 [ "$(cond fraud Ready status)" = False ] || fail_with "Ready while the spec's version was refused"
-kubectl -n "$ns" get mlmodel fraud -o jsonpath='{.status.history[-1:].message}' | grep -q 'failureLimit' ||
+kubectl -n "$ns" get mlmodel fraud -o jsonpath='{.status.history[-1:].message}' | grep failureLimit >/dev/null ||
   fail_with "history does not explain the rollback"
 # Refused for good: no new canary without a retry.
 sleep_until=$((SECONDS + 5)); while [ $SECONDS -lt $sleep_until ]; do
