@@ -27,8 +27,8 @@ core::Status readDuration(const JsonFields& f, const char* field, Millis& out) {
   if (!s.value()) return core::Ok{};
   auto d = parseDuration(*s.value());
   if (!d) {
-    return invalid(f.pathOf(field), "invalid duration \"" + *s.value() +
-                                        "\" (write e.g. 30s, 5m or 1h30m)");
+    return invalid(f.pathOf(field),
+                   "invalid duration \"" + *s.value() + "\" (write e.g. 30s, 5m or 1h30m)");
   }
   out = *d;
   return core::Ok{};
@@ -54,8 +54,8 @@ core::Result<std::optional<PrometheusRef>> decodePrometheus(const JsonFields& pa
   PrometheusRef p;
   MLMODEL_READ(f.string("address"), p.address);
   if (p.address.empty()) return invalid(path + ".address", "required");
-  for (auto [field, out] : {std::pair{"authSecretRef", &p.authSecret},
-                            std::pair{"caSecretRef", &p.caSecret}}) {
+  for (auto [field, out] :
+       {std::pair{"authSecretRef", &p.authSecret}, std::pair{"caSecretRef", &p.caSecret}}) {
     auto ref = f.object(field);
     if (!ref) return ref.error();
     if (!ref.value()) continue;
@@ -133,7 +133,8 @@ core::Result<CanarySpec> decodeCanary(const Json& obj, const std::string& path) 
       JsonFields s(item, sp);
       CanaryStep step;
       if (auto r = readInt(s, "weight", step.weight, 1); !r) return r.error();
-      if (step.weight < 1 || step.weight > 99) return invalid(sp + ".weight", "must be within 1..99");
+      if (step.weight < 1 || step.weight > 99)
+        return invalid(sp + ".weight", "must be within 1..99");
       if (step.weight <= last) return invalid(sp + ".weight", "weights must increase strictly");
       last = step.weight;
       if (auto d = readDuration(s, "pause", step.pause); !d) return d.error();

@@ -49,8 +49,8 @@ struct AnalysisSpec {
 };
 
 struct CanaryStep {
-  int weight = 0;    // percent, 1..99
-  Millis pause{0};   // how long the step holds once the canary is ready at its weight
+  int weight = 0;   // percent, 1..99
+  Millis pause{0};  // how long the step holds once the canary is ready at its weight
 };
 
 struct TrafficSpec {

@@ -129,8 +129,7 @@ Json desiredDeployment(const api::MLModel& model, const std::string& runImage) {
   return d;
 }
 
-Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage,
-                             int replicas) {
+Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage, int replicas) {
   Json d = desiredDeployment(model, runImage);
   d["metadata"]["name"] = str(model.metadata.name + "-canary");
   d["spec"]["replicas"] = Json::number(replicas);

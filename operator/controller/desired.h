@@ -22,8 +22,7 @@ Json desiredDeployment(const api::MLModel& model, const std::string& runImage);
 
 // The canary Deployment `<name>-canary`: the same pod template with track=canary, at
 // `replicas` replicas.
-Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage,
-                             int replicas);
+Json desiredCanaryDeployment(const api::MLModel& model, const std::string& runImage, int replicas);
 
 // The Services `<name>-stable` and `<name>-canary` (track "stable" or "canary") that a
 // Gateway API HTTPRoute splits traffic between.

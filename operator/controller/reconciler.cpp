@@ -189,7 +189,7 @@ kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& erro
 }
 
 Reconciler::Image Reconciler::resolveImage(const api::MLModel& model,
-                                            const rollout::RolloutStatus& rs) {
+                                           const rollout::RolloutStatus& rs) {
   Image img;
   const auto& spec = model.spec;
   if (!spec.pinDigest || spec.image.find("@sha256:") != std::string::npos) {
@@ -288,8 +288,8 @@ rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::R
   in.gates.retry = annotation(model, api::kRetryAnnotation);
   in.status = rs;
   in.stable = viewOf(deps_.deployments->get(key), stableDesired);
-  in.canary = viewOf(deps_.deployments->get(key + "-canary"),
-                     desiredCanaryDeployment(model, image.run, 1));
+  in.canary =
+      viewOf(deps_.deployments->get(key + "-canary"), desiredCanaryDeployment(model, image.run, 1));
   in.replicas = model.spec.replicas.value_or(in.stable.exists ? in.stable.desired : 1);
   in.historyLimit = model.spec.revisionHistoryLimit;
   in.now = deps_.clock->wallNow();
@@ -305,13 +305,13 @@ Reconciler::Applied Reconciler::applyPlan(const api::MLModel& model, const api::
     return r && r.value();
   };
   if (plan.stable) {
-    const bool target = plan.stable->image == model.spec.image &&
-                        plan.stable->version == model.spec.version;
-    const Json desired = target ? desiredDeployment(model, image.run)
-                                : desiredDeployment(modelAt(model, *plan.stable),
-                                                    runImageOf(*plan.stable));
-    out.stable = note(ensure(model, res::deployments, *deps_.deployments, name, desired,
-                             "Deployment"));
+    const bool target =
+        plan.stable->image == model.spec.image && plan.stable->version == model.spec.version;
+    const Json desired =
+        target ? desiredDeployment(model, image.run)
+               : desiredDeployment(modelAt(model, *plan.stable), runImageOf(*plan.stable));
+    out.stable =
+        note(ensure(model, res::deployments, *deps_.deployments, name, desired, "Deployment"));
   }
   const std::string canaryName = name + "-canary";
   if (plan.canaryReplicas) {
@@ -376,8 +376,8 @@ core::Status Reconciler::setRouteWeight(const api::MLModel& model, const std::st
 
 void Reconciler::report(const api::MLModel& model, const rollout::Plan& plan) {
   for (const auto& e : plan.events) {
-    event(model, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal,
-          e.reason.c_str(), "Rollout", e.message);
+    event(model, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal, e.reason.c_str(),
+          "Rollout", e.message);
   }
   if (!deps_.metrics) return;
   const auto& ns = model.metadata.ns;
@@ -490,11 +490,15 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
                   "version " + model.spec.version + " is serving at " + serviceUrl(model)});
     phase = "Ready";
   } else {
-    const auto& why = stalled ? *stalled : reconciling ? *reconciling : degraded ? *degraded
-                      : Condition{"Ready", "False", "RollingOut", "waiting for the Deployment"};
+    const auto& why = stalled       ? *stalled
+                      : reconciling ? *reconciling
+                      : degraded
+                          ? *degraded
+                          : Condition{"Ready", "False", "RollingOut", "waiting for the Deployment"};
     conds.insert(conds.begin(), {"Ready", "False", why.reason, why.message});
-    phase = stalled ? "Failed" : degraded && !reconciling ? "Degraded"
-                                                          : (ro.exists ? "Progressing" : "Pending");
+    phase = stalled                    ? "Failed"
+            : degraded && !reconciling ? "Degraded"
+                                       : (ro.exists ? "Progressing" : "Pending");
   }
   if (reconciling) conds.push_back(*reconciling);
   if (stalled) conds.push_back(*stalled);

@@ -17,7 +17,7 @@ bool refersTo(const Json& ref, const std::string& service) {
 
 int weightOf(const Json& ref) {
   return ref.has_field("weight") && ref.at("weight").is_number() ? ref.at("weight").as_integer()
-                                                                  : 1;
+                                                                 : 1;
 }
 
 const Json* rulesOf(const Json& route) {
@@ -82,8 +82,7 @@ core::Result<Json> routeWeightsApply(const Json& route, const std::string& stabl
     const Refs r = refsIn(rule, stableService, canaryService);
     if (r.stable < 0 || r.canary < 0) continue;
     found = true;
-    rule["backendRefs"][static_cast<size_t>(r.stable)]["weight"] =
-        Json::number(100 - canaryWeight);
+    rule["backendRefs"][static_cast<size_t>(r.stable)]["weight"] = Json::number(100 - canaryWeight);
     rule["backendRefs"][static_cast<size_t>(r.canary)]["weight"] = Json::number(canaryWeight);
   }
   if (!found) {

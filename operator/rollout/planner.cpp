@@ -28,8 +28,8 @@ std::string describe(const Revision& r) {
 const HistoryEntry* refused(const RolloutStatus& st, const Revision& r) {
   for (auto it = st.history.rbegin(); it != st.history.rend(); ++it) {
     if (it->revision.templateHash != r.templateHash) continue;
-    const bool failed = it->outcome == kRolledBack ||
-                        (it->outcome == kAborted && it->reason == "AbortRequested");
+    const bool failed =
+        it->outcome == kRolledBack || (it->outcome == kAborted && it->reason == "AbortRequested");
     return failed ? &*it : nullptr;
   }
   return nullptr;
@@ -250,12 +250,13 @@ class Planner {
     endCanary(outcome, reason, message);
     st_.lastRetry = in_.gates.retry;  // only a value set after this failure retries
     event(true, outcome == std::string(kAborted) ? "Aborted" : "RolledBack",
-          "canary " + describe(r) + (outcome == std::string(kAborted) ? " aborted" : " rolled back") +
-              ", stable " + describe(st_.stable.revision) + " keeps serving: " + message);
-    plan_.stalled = RolloutCondition{reason, "version " + r.version + " was " +
-                                                 (outcome == std::string(kAborted) ? "aborted"
-                                                                                   : "rolled back") +
-                                                 ": " + message};
+          "canary " + describe(r) +
+              (outcome == std::string(kAborted) ? " aborted" : " rolled back") + ", stable " +
+              describe(st_.stable.revision) + " keeps serving: " + message);
+    plan_.stalled = RolloutCondition{
+        reason, "version " + r.version + " was " +
+                    (outcome == std::string(kAborted) ? "aborted" : "rolled back") + ": " +
+                    message};
     plan_.stable.reset();
   }
 
@@ -273,11 +274,11 @@ class Planner {
     if (c.phase != CanaryPhase::Promoting && (promoteAsked || !spec || spec->steps.empty())) {
       c.phase = CanaryPhase::Promoting;
       event(false, "PromoteRequested",
-            promoteAsked ? "promoting canary " + describe(c.revision) +
-                               " now, skipping the remaining steps (annotation " +
-                               api::kPromoteAnnotation + ")"
-                         : "the rollout has no canary steps any more: promoting " +
-                               describe(c.revision));
+            promoteAsked
+                ? "promoting canary " + describe(c.revision) +
+                      " now, skipping the remaining steps (annotation " + api::kPromoteAnnotation +
+                      ")"
+                : "the rollout has no canary steps any more: promoting " + describe(c.revision));
     }
     if (c.phase == CanaryPhase::Promoting) {
       promote();
@@ -288,12 +289,14 @@ class Planner {
     c.weight = spec->steps[static_cast<size_t>(c.step)].weight;
     if (g.paused && c.phase != CanaryPhase::Paused) {
       c.phase = CanaryPhase::Paused;
-      event(false, "Paused", "rollout of " + describe(c.revision) + " paused at step " +
-                                 std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")");
+      event(false, "Paused",
+            "rollout of " + describe(c.revision) + " paused at step " + std::to_string(c.step + 1) +
+                " (weight " + pct(c.weight) + ")");
     } else if (!g.paused && c.phase == CanaryPhase::Paused) {
       c.phase = CanaryPhase::Progressing;
-      event(false, "Resumed", "rollout of " + describe(c.revision) + " resumed at step " +
-                                  std::to_string(c.step + 1));
+      event(
+          false, "Resumed",
+          "rollout of " + describe(c.revision) + " resumed at step " + std::to_string(c.step + 1));
     }
 
     const int want = canaryReplicasFor(c.weight, in_.replicas);
@@ -315,8 +318,8 @@ class Planner {
     if (!ready) {
       if (!c.notReadySince) c.notReadySince = in_.now;
       const WallTime deadline = *c.notReadySince + spec->progressDeadline;
-      const std::string pods = std::to_string(cv.available) + " of " + std::to_string(want) +
-                               " canary pods available";
+      const std::string pods =
+          std::to_string(cv.available) + " of " + std::to_string(want) + " canary pods available";
       if (in_.now >= deadline) {
         rollback(kRolledBack, "ProgressDeadlineExceeded",
                  pods + " after the progress deadline of " +
@@ -339,9 +342,9 @@ class Planner {
       if (!analyse(c, an)) return;  // rolled back
     }
     const WallTime pauseEnd = *c.stepStartedAt + spec->steps[static_cast<size_t>(c.step)].pause;
-    const bool evidence = !analysed || (c.analysis.lastVerdict == "Passed" &&
-                                        c.analysis.lastRoundAt &&
-                                        *c.analysis.lastRoundAt >= *c.stepStartedAt);
+    const bool evidence =
+        !analysed || (c.analysis.lastVerdict == "Passed" && c.analysis.lastRoundAt &&
+                      *c.analysis.lastRoundAt >= *c.stepStartedAt);
     if (c.phase == CanaryPhase::Paused) {
       c.message = "paused at " + where;
       plan_.reconciling = RolloutCondition{"Paused", c.message};
@@ -354,12 +357,14 @@ class Planner {
         c.weight = spec->steps[static_cast<size_t>(c.step)].weight;
         c.stepStartedAt.reset();
         c.nextAnalysisAt.reset();
-        event(false, "StepAdvanced", "canary " + describe(c.revision) + ": step " +
-                                         std::to_string(c.step + 1) + " of " +
-                                         std::to_string(steps) + ", weight " + pct(c.weight));
+        event(false, "StepAdvanced",
+              "canary " + describe(c.revision) + ": step " + std::to_string(c.step + 1) + " of " +
+                  std::to_string(steps) + ", weight " + pct(c.weight));
         plan_.canaryReplicas = canaryReplicasFor(c.weight, in_.replicas);
-        if (gateway()) plan_.routeCanaryWeight = spec->steps[static_cast<size_t>(c.step - 1)].weight;
-        c.message = "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
+        if (gateway())
+          plan_.routeCanaryWeight = spec->steps[static_cast<size_t>(c.step - 1)].weight;
+        c.message =
+            "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
         plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
         requeueAt(in_.now);
         return;
@@ -369,11 +374,11 @@ class Planner {
       promote();
       return;
     }
-    c.message = where + (analysed ? "; analysis: " + std::to_string(c.analysis.counts.passed) +
-                                        " passed, " + std::to_string(c.analysis.counts.failed) +
-                                        " failed, " + std::to_string(c.analysis.counts.errors) +
-                                        " errors"
-                                  : "");
+    c.message =
+        where + (analysed ? "; analysis: " + std::to_string(c.analysis.counts.passed) +
+                                " passed, " + std::to_string(c.analysis.counts.failed) +
+                                " failed, " + std::to_string(c.analysis.counts.errors) + " errors"
+                          : "");
     if (!evidence && in_.now >= pauseEnd) c.message += "; waiting for a passing analysis";
     plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
     if (in_.now < pauseEnd) requeueAt(pauseEnd);
@@ -391,8 +396,8 @@ class Planner {
     analysis::AnalysisRun run(checksOf(an.metrics),
                               {an.failureLimit, an.consecutiveErrorLimit, kMeasurementsKept},
                               unusedClock());
-    run.restore(c.analysis.counts, {c.analysis.lastMeasurements.begin(),
-                                    c.analysis.lastMeasurements.end()});
+    run.restore(c.analysis.counts,
+                {c.analysis.lastMeasurements.begin(), c.analysis.lastMeasurements.end()});
     auto round = measureRound(run.checks(), an.prometheus, providers_, in_.ns, vars, in_.now);
     plan_.measured = round;
     plan_.measuredTrack = "canary";
@@ -433,9 +438,10 @@ class Planner {
     if (in_.stable.current && in_.stable.done) {
       const Revision r = c.revision;
       const WallTime started = c.startedAt;
-      const std::string how = c.analysis.counts.rounds > 0
-                                  ? std::to_string(c.analysis.counts.passed) + " analysis rounds passed"
-                                  : "no analysis configured";
+      const std::string how =
+          c.analysis.counts.rounds > 0
+              ? std::to_string(c.analysis.counts.passed) + " analysis rounds passed"
+              : "no analysis configured";
       st_.canary.reset();
       plan_.canaryReplicas.reset();
       if (gateway()) plan_.routeCanaryWeight = 0;
@@ -545,8 +551,8 @@ class Planner {
     plan_.degraded.reset();
     event(true, "RolledBack",
           "degraded version " + describe(bad) + " rolled back to " + describe(back) + ": " + why);
-    plan_.stalled = RolloutCondition{"Degraded", "version " + bad.version +
-                                                     " was rolled back after it degraded: " + why};
+    plan_.stalled = RolloutCondition{
+        "Degraded", "version " + bad.version + " was rolled back after it degraded: " + why};
   }
 
   Plan finish() { return std::move(plan_); }

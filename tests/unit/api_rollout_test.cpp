@@ -1,6 +1,6 @@
-#include "api/rollout.h"
-
 #include <gtest/gtest.h>
+
+#include "api/rollout.h"
 
 namespace mlmodel::api {
 namespace {

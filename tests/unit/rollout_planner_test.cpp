@@ -39,15 +39,13 @@ class PlannerTest : public ::testing::Test {
     c.analysis.failureLimit = 2;
     c.analysis.consecutiveErrorLimit = 3;
     c.analysis.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
-    c.analysis.metrics = {{"error-rate", "errors{v=\"{{canary.version}}\"}", std::nullopt, 0.05,
-                           "Inconclusive"}};
+    c.analysis.metrics = {
+        {"error-rate", "errors{v=\"{{canary.version}}\"}", std::nullopt, 0.05, "Inconclusive"}};
     rollout.canary = c;
     setErrorRate(0.0);
   }
 
-  void setErrorRate(double v) {
-    source.metrics->setDefault(QueryResult::ofValue(v));
-  }
+  void setErrorRate(double v) { source.metrics->setDefault(QueryResult::ofValue(v)); }
 
   // One reconcile: plan, then let the cluster settle as the plan asks when `settle`.
   Plan step(const Revision& target, bool settle = true) {
