@@ -166,6 +166,8 @@ Json desiredService(const api::MLModel& model) {
   svc["apiVersion"] = str("v1");
   svc["kind"] = str("Service");
   svc["metadata"] = metadataFor(model, model.metadata.name);
+  // A Service fronts every version (stable and canary): no version label to flip.
+  svc["metadata"]["labels"].erase("app.kubernetes.io/version");
   Json port = Json::object();
   port["name"] = str("http");
   port["port"] = Json::number(80);
