@@ -21,6 +21,10 @@ fi
 eval "$(hack/cluster.sh env)"
 "$BUILD_DIR/tests/mlmodel_informer_bench" "${BENCH_OBJECTS:-10000}"
 
+# Canary rollouts: 200 models at once with analysis, and how fast a rollback removes the
+# canary's pods (tests/bench/rollout_bench.sh; a few minutes).
+tests/bench/rollout_bench.sh "$BUILD_DIR"
+
 # The operator at scale (1,000 and 5,000 MLModels against a plain-client floor) on a
 # cluster of its own; about half an hour on 2 cores (BENCH_MODELS="1000" is quicker).
 tests/bench/operator_bench.sh "$BUILD_DIR"
