@@ -9,7 +9,8 @@ Prometheus scrapes it like any target:
 Entries live in a JSON state file that is re-read at every scrape, so a test changes a
 version's behaviour by rewriting it (the `set` and `remove` commands do so atomically).
 Counters grow with wall time (rps per second, errorRate of them failing) and never go
-back, whatever the state file says.
+back, whatever the state file says; a removed entry is no longer exported, and if it
+returns its counters continue from where they stopped.
 
   model_metrics.py serve --port P --state FILE
   model_metrics.py set --state FILE --model M --namespace NS --version V
@@ -65,7 +66,13 @@ class Counters:
                 s = self.series.get(k)
                 if s is None:
                     s = self.series[k] = {"ok": 0.0, "err": 0.0, "sum": 0.0,
-                                          "buckets": [0.0] * len(BUCKETS), "last": now}
+                                          "buckets": [0.0] * len(BUCKETS), "last": now,
+                                          "hidden": False}
+                elif s["hidden"]:
+                    # Back after a removal: resume from the old values (no reset), with
+                    # no traffic for the time it was gone.
+                    s["hidden"] = False
+                    s["last"] = now
                 n = float(e.get("rps", 20)) * (now - s["last"])
                 rate = min(max(float(e.get("errorRate", 0)), 0.0), 1.0)
                 latency = float(e.get("latency", 0.05))
@@ -76,11 +83,13 @@ class Counters:
                     if latency <= le:
                         s["buckets"][i] += n
                 s["last"] = now
-            # A removed entry stops being exported; its counters restart if it returns.
-            for k in list(self.series):
+            # A removed entry stops being exported; its counters are kept (not advanced)
+            # so that they continue, never reset, if it returns.
+            for k, s in self.series.items():
                 if k not in entries:
-                    del self.series[k]
-            return {k: dict(v, buckets=list(v["buckets"])) for k, v in self.series.items()}
+                    s["hidden"] = True
+            return {k: dict(v, buckets=list(v["buckets"]))
+                    for k, v in self.series.items() if not v["hidden"]}
 
     def exposition(self):
         out = ["# HELP model_requests_total Requests served by the model server.",
@@ -96,7 +105,7 @@ class Counters:
             lbl = f'model="{m}",namespace="{ns}",version="{v}"'
             total = s["ok"] + s["err"]
             for le, c in zip(BUCKETS, s["buckets"]):
-                out.append(f'model_request_duration_seconds_bucket{{{lbl},le="{le}"}} {c:.3f}')
+                out.append(f'model_request_duration_seconds_bucket{{{lbl},le="{le:g}"}} {c:.3f}')
             out.append(f'model_request_duration_seconds_bucket{{{lbl},le="+Inf"}} {total:.3f}')
             out.append(f'model_request_duration_seconds_sum{{{lbl}}} {s["sum"]:.3f}')
             out.append(f'model_request_duration_seconds_count{{{lbl}}} {total:.3f}')

@@ -16,10 +16,15 @@ mm_start() {
   mm_wait_query "up{job=\"$MM_JOB\"}" 'v == 1' 60 || fail "Prometheus did not scrape the model metrics (job $MM_JOB)"
 }
 
+# mm_stop: unregister and stop the server. Safe under set -e and in EXIT traps (the
+# server dies of SIGTERM, so `wait` reports 143: not an error here).
 mm_stop() {
-  [ -n "${MM_JOB:-}" ] && python3 "$MM_PY" unregister --name "$MM_JOB"
-  [ -n "${MM_PID:-}" ] && kill "$MM_PID" 2>/dev/null && wait "$MM_PID" 2>/dev/null
-  MM_PID=
+  if [ -n "${MM_JOB:-}" ]; then python3 "$MM_PY" unregister --name "$MM_JOB" || true; fi
+  if [ -n "${MM_PID:-}" ]; then
+    kill "$MM_PID" 2>/dev/null || true
+    wait "$MM_PID" 2>/dev/null || true
+  fi
+  MM_PID= MM_JOB=
 }
 
 # mm_set --model M --namespace NS --version V [--rps R] [--error-rate E] [--latency L]
