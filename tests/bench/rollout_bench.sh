@@ -61,6 +61,26 @@ measurements() {
   curl -sf "127.0.0.1:$opport/metrics" | awk '/^mlmodel_analysis_measurements_total/ {s += $NF} END {print s + 0}'
 }
 
+# KWOK's two default nodes hold 110 pods each: add nodes for every model's pods and canaries.
+want=$(((N + SAMPLES) * 4 / 250 + 1))
+for ((i = 1; i <= want; i++)); do
+  cat <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: rollout-bench-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: rollout-bench-$i, mlmodel-bench: rollout}
+status:
+  allocatable: {cpu: "64", memory: 512Gi, pods: "250"}
+  capacity: {cpu: "64", memory: 512Gi, pods: "250"}
+---
+YAML
+done | kubectl apply -f - >/dev/null
+cleanups+=("kubectl delete node -l mlmodel-bench=rollout --wait=false >/dev/null 2>&1")
+kubectl wait --for=condition=Ready node -l mlmodel-bench=rollout --timeout=120s >/dev/null ||
+  fail "the benchmark's KWOK nodes did not turn Ready"
+
 start_operator
 say "creating $N models at 1.0.0"
 models_yaml m "$N" 1.0.0 | kubectl -n "$ns" apply -f - >/dev/null

@@ -1,0 +1,238 @@
+// kubectl-mlmodel: the kubectl plugin for MLModels (`kubectl mlmodel ...` once on PATH).
+// Every command reads or patches the MLModel through the API server; the operator does the
+// rest. Exit codes: 0 done, 1 failed (rolled back, stalled, an API error), 2 usage or
+// timeout.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/mlmodel.h"
+#include "api/rollout.h"
+#include "kube/client_factory.h"
+#include "kube/config.h"
+#include "plugin/model_view.h"
+
+namespace {
+
+using mlmodel::kube::Json;
+namespace plugin = mlmodel::plugin;
+namespace api = mlmodel::api;
+
+constexpr const char* kUsage = R"(kubectl mlmodel: drive MLModel rollouts
+
+Usage: kubectl mlmodel COMMAND NAME [flags]
+  status NAME                      the rollout in words: step, weights, last measured values
+  history NAME                     finished rollouts, numbered (oldest is 1)
+  promote NAME                     skip the canary's remaining steps and promote it
+  abort NAME                       roll the running canary back
+  retry NAME                       run a rolled-back or aborted version again
+  pause NAME | resume NAME         hold or continue the rollout (spec.rollout.paused)
+  rollback NAME --to-revision N    go back to history revision N (its image and version)
+  wait NAME [--timeout 10m]        until the spec's version is promoted and Ready (exit 0),
+                                   rolled back or stalled (exit 1, with the reason), or the
+                                   timeout (exit 2)
+  set image NAME IMAGE [--wait] [--timeout 10m]
+Flags: -n, --namespace NS   --kubeconfig PATH   --context NAME
+)";
+
+struct Args {
+  std::string command, name, image, ns, kubeconfig, context;
+  int revision = 0;
+  bool wait = false;
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+};
+
+int usage(const std::string& why) {
+  if (!why.empty()) std::cerr << "error: " << why << "\n\n";
+  std::cerr << kUsage;
+  return 2;
+}
+
+bool parse(int argc, char** argv, Args& a, std::string& err) {
+  std::vector<std::string> pos;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        err = std::string(flag) + " needs a value";
+        return "";
+      }
+      return argv[++i];
+    };
+    if (s == "-n" || s == "--namespace") {
+      a.ns = value("--namespace");
+    } else if (s.rfind("--namespace=", 0) == 0) {
+      a.ns = s.substr(12);
+    } else if (s == "--kubeconfig") {
+      a.kubeconfig = value("--kubeconfig");
+    } else if (s == "--context") {
+      a.context = value("--context");
+    } else if (s == "--to-revision") {
+      a.revision = std::atoi(value("--to-revision").c_str());
+    } else if (s == "--timeout") {
+      auto d = api::parseDuration(value("--timeout"));
+      if (!d) err = "--timeout takes a duration such as 90s or 10m";
+      if (d) a.timeout = *d;
+    } else if (s == "--wait") {
+      a.wait = true;
+    } else if (s == "-h" || s == "--help") {
+      err = "";
+      return false;
+    } else if (!s.empty() && s[0] == '-') {
+      err = "unknown flag " + s;
+    } else {
+      pos.push_back(s);
+    }
+    if (!err.empty()) return false;
+  }
+  if (pos.empty()) return false;
+  a.command = pos[0];
+  if (a.command == "set") {
+    if (pos.size() != 4 || pos[1] != "image") {
+      err = "usage: set image NAME IMAGE";
+      return false;
+    }
+    a.command = "set-image";
+    a.name = pos[2];
+    a.image = pos[3];
+    return true;
+  }
+  if (pos.size() != 2) {
+    err = a.command + " takes one MLModel name";
+    return false;
+  }
+  a.name = pos[1];
+  return true;
+}
+
+class Cli {
+ public:
+  Cli(std::unique_ptr<mlmodel::kube::Client> client, std::string ns)
+      : client_(std::move(client)), ns_(std::move(ns)) {}
+
+  mlmodel::core::Result<Json> get(const std::string& name) {
+    return client_->get(api::mlmodels, ns_, name);
+  }
+
+  int patch(const std::string& name, const Json& body, const std::string& done) {
+    auto r = client_->patch(api::mlmodels, ns_, name, mlmodel::kube::PatchType::Merge, body);
+    if (!r) return fail(r.error().message);
+    std::cout << "mlmodel.serving.mlops.dev/" << name << " " << done << "\n";
+    return 0;
+  }
+
+  int annotate(const std::string& name, const char* key, const std::string& value,
+               const std::string& done) {
+    Json body = Json::object();
+    body["metadata"]["annotations"][key] = Json::string(value);
+    return patch(name, body, done);
+  }
+
+  // Polls the model until judgeWait says Done or Failed, printing each new state.
+  int wait(const std::string& name, std::chrono::milliseconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    std::string last;
+    for (;;) {
+      auto m = get(name);
+      if (!m) return fail(m.error().message);
+      const auto v = plugin::judgeWait(m.value());
+      if (v.state == plugin::WaitState::Done) {
+        std::cout << name << ": " << v.message << "\n";
+        return 0;
+      }
+      if (v.state == plugin::WaitState::Failed) {
+        std::cerr << name << ": failed: " << v.message << "\n";
+        return 1;
+      }
+      if (v.message != last) std::cerr << name << ": " << v.message << "\n";
+      last = v.message;
+      if (std::chrono::steady_clock::now() >= end) {
+        std::cerr << name << ": timed out; still " << v.message << "\n";
+        return 2;
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+
+  static int fail(const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return 1;
+  }
+
+ private:
+  std::unique_ptr<mlmodel::kube::Client> client_;
+  std::string ns_;
+};
+
+int run(const Args& a) {
+  mlmodel::kube::LoadOptions lo;
+  lo.kubeconfigFlag = a.kubeconfig;
+  lo.context = a.context;
+  auto cfg = mlmodel::kube::loadConfig(lo);
+  if (!cfg) return Cli::fail(cfg.error().message);
+  const std::string ns = a.ns.empty() ? cfg.value().namespaceName : a.ns;
+  mlmodel::kube::ClientOptions co;
+  co.userAgent = "kubectl-mlmodel";
+  Cli cli(mlmodel::kube::makeClient(cfg.value(), co), ns);
+
+  if (a.command == "set-image") {
+    Json body = Json::object();
+    body["spec"]["image"] = Json::string(a.image);
+    // The version follows the new tag unless the spec names one.
+    body["spec"]["version"] = Json::null();
+    if (int rc = cli.patch(a.name, body, "image set to " + a.image); rc != 0) return rc;
+    return a.wait ? cli.wait(a.name, a.timeout) : 0;
+  }
+  if (a.command == "pause" || a.command == "resume") {
+    Json body = Json::object();
+    body["spec"]["rollout"]["paused"] = Json::boolean(a.command == "pause");
+    return cli.patch(a.name, body, a.command == "pause" ? "paused" : "resumed");
+  }
+  if (a.command == "retry") {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return cli.annotate(
+        a.name, api::kRetryAnnotation,
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count()),
+        "retry requested");
+  }
+  if (a.command == "wait") return cli.wait(a.name, a.timeout);
+
+  auto m = cli.get(a.name);
+  if (!m) return Cli::fail(m.error().message);
+  if (a.command == "status") {
+    std::cout << plugin::describeStatus(m.value());
+    return 0;
+  }
+  if (a.command == "history") {
+    std::cout << plugin::historyTable(m.value());
+    return 0;
+  }
+  if (a.command == "promote" || a.command == "abort") {
+    const std::string v = plugin::canaryVersion(m.value());
+    if (v.empty()) return Cli::fail(a.name + " has no canary running: nothing to " + a.command);
+    return cli.annotate(a.name,
+                        a.command == "promote" ? api::kPromoteAnnotation : api::kAbortAnnotation, v,
+                        (a.command == "promote" ? "promoting canary " : "aborting canary ") + v);
+  }
+  if (a.command == "rollback") {
+    if (a.revision <= 0) return usage("rollback needs --to-revision N (see history)");
+    auto body = plugin::rollbackPatch(m.value(), a.revision);
+    if (!body) return Cli::fail(body.error().message);
+    return cli.patch(a.name, body.value(),
+                     "rolling back to revision " + std::to_string(a.revision) + " (" +
+                         body.value().at("spec").at("image").as_string() + ")");
+  }
+  return usage("unknown command " + a.command);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  std::string err;
+  if (!parse(argc, argv, a, err)) return usage(err);
+  return run(a);
+}

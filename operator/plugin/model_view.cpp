@@ -1,0 +1,143 @@
+#include "plugin/model_view.h"
+
+#include <sstream>
+
+namespace mlmodel::plugin {
+namespace {
+
+const Json* at(const Json& v, std::initializer_list<const char*> path) {
+  const Json* cur = &v;
+  for (const char* p : path) {
+    if (!cur->is_object() || !cur->has_field(p)) return nullptr;
+    cur = &cur->at(p);
+  }
+  return cur->is_null() ? nullptr : cur;
+}
+
+std::string str(const Json& v, std::initializer_list<const char*> path) {
+  const Json* j = at(v, path);
+  if (!j) return "";
+  if (j->is_string()) return j->as_string();
+  if (j->is_number()) return std::to_string(j->as_number().to_int64());
+  if (j->is_boolean()) return j->as_bool() ? "true" : "false";
+  return "";
+}
+
+int64_t num(const Json& v, std::initializer_list<const char*> path) {
+  const Json* j = at(v, path);
+  return j && j->is_number() ? j->as_number().to_int64() : 0;
+}
+
+std::string shortDigest(const std::string& d) { return d.size() > 19 ? d.substr(0, 19) : d; }
+
+const Json* condition(const Json& model, const std::string& type) {
+  const Json* conds = at(model, {"status", "conditions"});
+  if (!conds || !conds->is_array()) return nullptr;
+  for (const auto& c : conds->as_array()) {
+    if (str(c, {"type"}) == type) return &c;
+  }
+  return nullptr;
+}
+
+bool isTrue(const Json& model, const std::string& type) {
+  const Json* c = condition(model, type);
+  return c && str(*c, {"status"}) == "True";
+}
+
+std::string pad(std::string s, size_t n) {
+  if (s.size() < n) s.append(n - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+std::string canaryVersion(const Json& model) { return str(model, {"status", "canary", "version"}); }
+
+std::string describeStatus(const Json& m) {
+  std::ostringstream out;
+  out << str(m, {"metadata", "name"}) << " (namespace " << str(m, {"metadata", "namespace"})
+      << "): " << (str(m, {"status", "phase"}).empty() ? "Pending" : str(m, {"status", "phase"}))
+      << "\n";
+  out << "  spec:    " << str(m, {"spec", "image"}) << "\n";
+  if (at(m, {"status", "stable"})) {
+    out << "  stable:  " << str(m, {"status", "stable", "version"}) << "  "
+        << shortDigest(str(m, {"status", "stable", "digest"})) << "  since "
+        << str(m, {"status", "stable", "since"}) << "\n";
+  }
+  if (const Json* c = at(m, {"status", "canary"})) {
+    out << "  canary:  " << str(*c, {"version"}) << "  " << shortDigest(str(*c, {"digest"})) << "  "
+        << str(*c, {"phase"}) << ", step " << num(*c, {"step"}) + 1 << ", weight "
+        << num(*c, {"weight"}) << "% (actual " << num(*c, {"actualWeight"}) << "%)\n";
+    if (const Json* a = at(*c, {"analysis"})) {
+      out << "  analysis: " << num(*a, {"passed"}) << " passed, " << num(*a, {"failed"})
+          << " failed, " << num(*a, {"inconclusive"}) << " inconclusive, " << num(*a, {"errors"})
+          << " errors\n";
+      if (const Json* ms = at(*a, {"lastMeasurements"}); ms && ms->is_array() && ms->size() > 0) {
+        const Json& last = ms->at(ms->size() - 1);
+        out << "  last:    " << str(last, {"metric"}) << " = "
+            << (str(last, {"value"}).empty() ? "(none)" : str(last, {"value"})) << "  "
+            << str(last, {"verdict"}) << "  at " << str(last, {"time"}) << "\n";
+      }
+    }
+    if (!str(*c, {"message"}).empty()) out << "  where:   " << str(*c, {"message"}) << "\n";
+  }
+  for (const char* type : {"Ready", "Reconciling", "Stalled", "Degraded", "ImageResolved"}) {
+    const Json* c = condition(m, type);
+    if (!c) continue;
+    out << "  " << pad(std::string(type) + "=" + str(*c, {"status"}), 20) << " "
+        << str(*c, {"reason"}) << ": " << str(*c, {"message"}) << "\n";
+  }
+  return out.str();
+}
+
+std::string historyTable(const Json& m) {
+  std::ostringstream out;
+  out << pad("REVISION", 10) << pad("VERSION", 12) << pad("DIGEST", 21) << pad("OUTCOME", 12)
+      << pad("FINISHED", 26) << "REASON\n";
+  const Json* h = at(m, {"status", "history"});
+  if (!h || !h->is_array()) return out.str();
+  int i = 0;
+  for (const auto& e : h->as_array()) {
+    out << pad(std::to_string(++i), 10) << pad(str(e, {"version"}), 12)
+        << pad(shortDigest(str(e, {"digest"})), 21) << pad(str(e, {"outcome"}), 12)
+        << pad(str(e, {"finishedAt"}), 26) << str(e, {"reason"}) << "\n";
+  }
+  return out.str();
+}
+
+WaitVerdict judgeWait(const Json& m) {
+  const int64_t generation = num(m, {"metadata", "generation"});
+  const int64_t observed = num(m, {"status", "observedGeneration"});
+  if (observed < generation)
+    return {WaitState::Pending, "waiting for the operator to see the spec"};
+  if (isTrue(m, "Stalled")) {
+    const Json* s = condition(m, "Stalled");
+    return {WaitState::Failed, str(*s, {"reason"}) + ": " + str(*s, {"message"})};
+  }
+  const std::string stable = str(m, {"status", "stable", "version"});
+  if (isTrue(m, "Ready") && !at(m, {"status", "canary"}) &&
+      str(m, {"status", "stable", "image"}) == str(m, {"spec", "image"})) {
+    return {WaitState::Done, "version " + stable + " is promoted and Ready"};
+  }
+  const Json* r = condition(m, "Reconciling");
+  std::string why = r ? str(*r, {"reason"}) + ": " + str(*r, {"message"}) : "rolling out";
+  return {WaitState::Pending, why};
+}
+
+core::Result<Json> rollbackPatch(const Json& m, int revision) {
+  const Json* h = at(m, {"status", "history"});
+  const int n = h && h->is_array() ? static_cast<int>(h->size()) : 0;
+  if (revision < 1 || revision > n) {
+    return core::Error{"no revision " + std::to_string(revision) + " in the history of " +
+                           str(m, {"metadata", "name"}) +
+                           (n == 0 ? " (it has none)" : " (it has 1.." + std::to_string(n) + ")"),
+                       0, "NotFound"};
+  }
+  const Json& e = h->at(static_cast<size_t>(revision - 1));
+  Json patch = Json::object();
+  patch["spec"]["image"] = Json::string(str(e, {"image"}));
+  patch["spec"]["version"] = Json::string(str(e, {"version"}));
+  return patch;
+}
+
+}  // namespace mlmodel::plugin
