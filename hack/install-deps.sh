@@ -13,7 +13,7 @@ PACKAGES=(
   # lint
   clang-format clang-tidy
   # the local cluster and the tests
-  prometheus docker-registry apache2-utils curl jq openssl lua5.4 procps bc
+  prometheus docker-registry apache2-utils curl jq openssl lua5.4 procps bc python3-yaml
 )
 
 missing=()
