@@ -14,7 +14,7 @@ d2=$("$REPO_ROOT/hack/push-image.sh" "$repo" 2.0.0)
 port=$((20000 + RANDOM % 20000))
 log=$(mktemp)
 start_operator() {
-  "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
+  KUBECONFIG=${E2E_OPERATOR_KUBECONFIG:-$KUBECONFIG} "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
     >>"$log" 2>&1 &
   op=$!
