@@ -233,10 +233,11 @@ int runOperator(const Options& o) {
     reconcileMetrics.reconciled(result, std::chrono::steady_clock::now() - start);
     if (auto m = models.get(key)) {
       const auto& st = m->has_object_field("status") ? m->at("status") : Json::object();
-      const bool ready = st.has_string_field("phase") && st.at("phase").as_string() == "Ready";
+      const std::string phase =
+          st.has_string_field("phase") ? st.at("phase").as_string() : std::string("Pending");
       const int64_t rr =
           st.has_integer_field("readyReplicas") ? st.at("readyReplicas").as_number().to_int64() : 0;
-      reconcileMetrics.model(metaString(*m, "namespace"), metaString(*m, "name"), ready, rr);
+      reconcileMetrics.model(metaString(*m, "namespace"), metaString(*m, "name"), phase, rr);
     }
     spdlog::debug("reconciled mlmodel={} result={}", key, result);
     return r;

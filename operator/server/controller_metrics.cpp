@@ -30,6 +30,11 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry, std::string
                          .Name("mlmodel_ready_replicas")
                          .Help("Ready model-server replicas of the MLModel")
                          .Register(registry)),
+      phase_(prometheus::BuildGauge()
+                 .Name("mlmodel_phase")
+                 .Help("1 for the MLModel's current phase (Pending, Progressing, Ready, Degraded, "
+                       "Failed), 0 for the others")
+                 .Register(registry)),
       analysisValue_(prometheus::BuildGauge()
                          .Name("mlmodel_analysis_value")
                          .Help("The latest value an analysis or monitoring metric measured")
@@ -61,11 +66,18 @@ void ControllerMetrics::reconciled(const std::string& result, core::Duration too
   time_.Observe(std::chrono::duration<double>(took).count());
 }
 
-void ControllerMetrics::model(const std::string& ns, const std::string& name, bool ready,
-                              int64_t readyReplicas) {
+namespace {
+constexpr const char* kPhases[] = {"Pending", "Progressing", "Ready", "Degraded", "Failed"};
+}  // namespace
+
+void ControllerMetrics::model(const std::string& ns, const std::string& name,
+                              const std::string& phase, int64_t readyReplicas) {
   std::lock_guard lock(mu_);
-  ready_.Add({{"namespace", ns}, {"name", name}}).Set(ready ? 1 : 0);
+  ready_.Add({{"namespace", ns}, {"name", name}}).Set(phase == "Ready" ? 1 : 0);
   readyReplicas_.Add({{"namespace", ns}, {"name", name}}).Set(static_cast<double>(readyReplicas));
+  for (const char* p : kPhases) {
+    phase_.Add({{"namespace", ns}, {"name", name}, {"phase", p}}).Set(phase == p ? 1 : 0);
+  }
 }
 
 void ControllerMetrics::forget(const std::string& ns, const std::string& name) {
@@ -74,6 +86,9 @@ void ControllerMetrics::forget(const std::string& ns, const std::string& name) {
   ready_.Remove(&r);
   auto& rr = readyReplicas_.Add({{"namespace", ns}, {"name", name}});
   readyReplicas_.Remove(&rr);
+  for (const char* p : kPhases) {
+    phase_.Remove(&phase_.Add({{"namespace", ns}, {"name", name}, {"phase", p}}));
+  }
   const std::string key = ns + "/" + name;
   for (const auto& l : values_[key]) analysisValue_.Remove(&analysisValue_.Add(l));
   for (const auto& l : counts_[key]) measurements_.Remove(&measurements_.Add(l));

@@ -20,7 +20,8 @@ namespace mlmodel::server {
 // controller_runtime_reconcile_total{controller,result},
 // controller_runtime_reconcile_errors_total{controller},
 // controller_runtime_reconcile_time_seconds{controller}; and per-model gauges
-// mlmodel_ready{namespace,name} and mlmodel_ready_replicas{namespace,name}; and the
+// mlmodel_ready{namespace,name}, mlmodel_ready_replicas{namespace,name} and
+// mlmodel_phase{namespace,name,phase}; and the
 // rollout figures: mlmodel_analysis_value{namespace,name,metric,track},
 // mlmodel_analysis_measurements_total{namespace,name,metric,track,verdict},
 // mlmodel_canary_weight{namespace,name} (absent when no canary runs),
@@ -31,7 +32,10 @@ class ControllerMetrics final : public controller::RolloutMetrics {
 
   // result: success, error, requeue, requeue_after
   void reconciled(const std::string& result, core::Duration took);
-  void model(const std::string& ns, const std::string& name, bool ready, int64_t readyReplicas);
+  // phase: Pending, Progressing, Ready, Degraded or Failed (mlmodel_phase{phase} is 1 for
+  // it and 0 for the others, as kube-state-metrics does for pods).
+  void model(const std::string& ns, const std::string& name, const std::string& phase,
+             int64_t readyReplicas);
   void forget(const std::string& ns, const std::string& name);
 
   void measured(const std::string& ns, const std::string& name, const std::string& track,
@@ -48,6 +52,7 @@ class ControllerMetrics final : public controller::RolloutMetrics {
   prometheus::Histogram& time_;
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& readyReplicas_;
+  prometheus::Family<prometheus::Gauge>& phase_;
   prometheus::Family<prometheus::Gauge>& analysisValue_;
   prometheus::Family<prometheus::Counter>& measurements_;
   prometheus::Family<prometheus::Gauge>& canaryWeight_;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The Helm chart: helm lint; helm template over several sets of values (what each renders
+# is checked); bad values fail with a message naming them; helm install --wait into the
+# local cluster (KWOK plays the operator's pod: no image is pulled here), then uninstall.
+. "$(dirname "$0")/../smoke/lib.sh"
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+chart=$REPO_ROOT/charts/mlmodel-operator
+command -v helm >/dev/null || fail "helm is not on PATH (hack/build-tools.sh builds it; eval \"\$(hack/cluster.sh env)\")"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "-- helm lint"
+helm lint --strict "$chart" >"$tmp/lint" 2>&1 || fail "helm lint: $(cat "$tmp/lint")"
+
+echo "-- helm template over several sets of values"
+render() { helm template rel "$chart" --namespace ops "$@" 2>/dev/null; }
+check() {  # check NAME PYTHON-ASSERTIONS -- helm args: docs is the list of rendered objects
+  local name=$1 code=$2; shift 3
+  render "$@" >"$tmp/$name.yaml" || fail "$name: helm template failed"
+  /usr/bin/python3 - "$tmp/$name.yaml" "$name" <<PY || fail "$name: the rendered chart is wrong"
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+kinds = sorted(d["kind"] for d in docs)
+by = lambda k: [d for d in docs if d["kind"] == k]
+dep = by("Deployment")[0]
+pod = dep["spec"]["template"]["spec"]
+c = pod["containers"][0]
+args = c["args"]
+try:
+$(echo "$code" | sed 's/^/    /')
+except AssertionError as e:
+    sys.exit(f"{sys.argv[2]}: {e}\nkinds: {kinds}\nargs: {args}")
+PY
+}
+check defaults '
+assert kinds.count("ClusterRole") == 1 and kinds.count("ClusterRoleBinding") == 1, "cluster-wide RBAC"
+assert "--leader-elect" in args, "leader election on by default"
+assert not any(a.startswith("--namespace") for a in args), "watches every namespace"
+sc = c["securityContext"]
+assert sc["readOnlyRootFilesystem"] and not sc["allowPrivilegeEscalation"] and sc["capabilities"]["drop"] == ["ALL"], sc
+assert pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+assert c["resources"]["requests"] and c["resources"]["limits"], "requests and limits"
+assert c["image"] == "mlmodel-operator:0.1.0", c["image"]
+assert "ConfigMap" in kinds and by("ConfigMap")[0]["metadata"]["labels"]["grafana_dashboard"] == "1", "dashboard ConfigMap"
+assert "ServiceMonitor" not in kinds and "PrometheusRule" not in kinds, "monitoring CRs off by default"
+' --
+check namespaced '
+assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds, "no cluster-wide RBAC"
+roles = by("Role")
+assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml-a", "ml-b", "ops"], roles
+assert "--namespace=ml-a,ml-b" in args, args
+' -- --set 'watchNamespaces={ml-a,ml-b}'
+check ha-and-monitoring '
+assert dep["spec"]["replicas"] == 3
+assert "ServiceMonitor" in kinds and "PrometheusRule" in kinds
+rule = by("PrometheusRule")[0]
+assert {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]} >= {"MLModelRolledBack", "MLModelDegraded", "MLModelOperatorDown"}
+assert "--insecure-registry=registry.local:5000" in args
+assert c["image"] == "example.com/ml/operator:1.2.3"
+' -- --set replicaCount=3 --set prometheusRule.enabled=true --set metrics.serviceMonitor.enabled=true \
+     --set 'insecureRegistries={registry.local:5000}' --set image.repository=example.com/ml/operator --set image.tag=1.2.3
+
+echo "-- bad values fail at install with a message naming them"
+bad() {  # bad EXPECTED-TEXT helm-args...
+  local want=$1; shift
+  if helm template rel "$chart" "$@" >"$tmp/bad" 2>&1; then fail "accepted: $*"; fi
+  grep -F -- "$want" "$tmp/bad" >/dev/null || fail "for $*: no '$want' in: $(cat "$tmp/bad")"
+}
+bad "/logLevel" --set logLevel=loud
+bad "replicaCount" --set replicaCount=0
+bad "additional properties 'replicas' not allowed" --set replicas=2
+bad "/watchNamespaces/0" --set 'watchNamespaces={Not_A_Namespace}'
+bad "needs leaderElection.enabled" --set replicaCount=2 --set leaderElection.enabled=false
+
+echo "-- helm install --wait into the local cluster, then uninstall"
+ns="helm-chart-$RANDOM"
+rel="mlm-$RANDOM"
+trap 'helm uninstall "$rel" -n "$ns" >/dev/null 2>&1 || true; kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+# --force-conflicts: the CRD may already be there, applied by kubectl (the other tests).
+helm install "$rel" "$chart" -n "$ns" --create-namespace --wait --timeout 120s --force-conflicts \
+  --set 'watchNamespaces={'"$ns"'}' >"$tmp/install" 2>&1 || fail "helm install --wait: $(cat "$tmp/install")"
+grep "watching" "$tmp/install" >/dev/null || fail "no NOTES: $(cat "$tmp/install")"
+kubectl -n "$ns" get deploy "$rel-mlmodel-operator" -o jsonpath='{.status.availableReplicas}' | grep -x 1 >/dev/null ||
+  fail "the operator Deployment is not available"
+kubectl get crd mlmodels.serving.mlops.dev >/dev/null || fail "no CRD"
+helm uninstall "$rel" -n "$ns" --wait >/dev/null || fail "helm uninstall"
+echo "ok: helm chart"
