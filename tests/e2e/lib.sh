@@ -35,12 +35,12 @@ push_images() {
 # start_operator: the operator binary for namespace $ns, its log in $oplog.
 oplog=$E2E_TMP/operator.log
 opport=$((20000 + RANDOM % 20000))
-# E2E_OPERATOR_KUBECONFIG runs it under another identity (tests/rbac: the chart's
+# OPERATOR_ARGS adds flags; E2E_OPERATOR_KUBECONFIG runs it under another identity (tests/rbac: the chart's
 # ServiceAccount) instead of the cluster admin.
 start_operator() {
   KUBECONFIG=${E2E_OPERATOR_KUBECONFIG:-$KUBECONFIG} "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
     --metrics-bind-address "127.0.0.1:$opport" \
-    --health-probe-bind-address "127.0.0.1:$((opport + 1))" >>"$oplog" 2>&1 &
+    --health-probe-bind-address "127.0.0.1:$((opport + 1))" ${OPERATOR_ARGS:-} >>"$oplog" 2>&1 &
   op=$!
   poll 30 curl -sf "127.0.0.1:$((opport + 1))/readyz" >/dev/null ||
     fail "operator not ready: $(tail "$oplog")"
