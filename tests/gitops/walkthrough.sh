@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The GitOps walk-through of the README, as a script: a local git repository holds a
+# kustomization with an MLModel; a commit bumps the image; the sync (kubectl apply -k, as
+# Argo CD or Flux would) starts a canary; the operator promotes it; Git and the cluster
+# agree afterwards (kubectl diff is empty: the operator never writes the spec).
+# Usage: walkthrough.sh PATH-TO-mlmodel-operator PATH-TO-kubectl-mlmodel
+. "$(dirname "$0")/../smoke/lib.sh"
+OPERATOR=${1:?operator binary}
+PLUGIN=$(realpath "${2:?kubectl-mlmodel binary}")
+. "$(dirname "$0")/../e2e/lib.sh"
+
+install_crd
+e2e_namespace gitops
+repo="e2e/gitops-$RANDOM"
+push_images "$repo" 1.0.0 2.0.0
+mm_start "$E2E_TMP/metrics.json"
+cleanups+=("mm_stop")
+for v in 1.0.0 2.0.0; do mm_set --model fraud --namespace "$ns" --version "$v"; done
+start_operator
+
+echo "-- a Git repository with the model (version 1.0.0)"
+git_dir=$E2E_TMP/models-repo
+mkdir -p "$git_dir/fraud"
+cd "$git_dir"
+git init -q -b main .
+git config user.email ci@example.com && git config user.name CI
+cat >fraud/kustomization.yaml <<YAML
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: $ns
+resources: [mlmodel.yaml]
+YAML
+model_yaml fraud 1.0.0 >fraud/mlmodel.yaml
+git add -A && git commit -qm "fraud 1.0.0"
+
+sync() { kubectl apply -k "$git_dir/fraud" >/dev/null; }  # what Argo CD or Flux does
+sync
+"$PLUGIN" wait fraud -n "$ns" --timeout 60s >/dev/null 2>&1 || fail_with "1.0.0 not Ready after the first sync"
+
+echo "-- a commit bumps the image; the sync starts a canary; the operator promotes it"
+sed -i "s#$repo:1.0.0#$repo:2.0.0#" fraud/mlmodel.yaml
+git commit -qam "fraud 2.0.0"
+sync
+poll 30 has_canary fraud || fail_with "the sync did not start a canary"
+"$PLUGIN" wait fraud -n "$ns" --timeout 90s >"$E2E_TMP/wait" 2>&1 || fail_with "2.0.0: $(cat "$E2E_TMP/wait")"
+stable_image_is fraud 2.0.0 || fail_with "2.0.0 not running by digest"
+[ "$(git log --oneline | wc -l)" = 2 ] || fail "unexpected history"
+
+echo "-- Git and the cluster agree: nothing to sync"
+kubectl diff -k "$git_dir/fraud" >"$E2E_TMP/diff" 2>&1 || fail_with "the cluster drifted from Git: $(cat "$E2E_TMP/diff")"
+"$PLUGIN" history fraud -n "$ns"
+echo "ok: GitOps walk-through"
