@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # RBAC proven, not assumed: install the operator's RBAC from manifests/default (kustomize),
-# get a token for its ServiceAccount from the TokenRequest API, and run the reconcile and
+# then the chart's ServiceAccount and RBAC (the same rules, checked), get a token for it
+# from the TokenRequest API, and run the reconcile and
 # canary e2e tests with the operator binary under that identity. Also fails when a rule
 # of the manifests or of the Helm chart grants a wildcard.
 # The kustomize install is applied whole, so its Deployment is proven to be accepted too.
@@ -39,6 +40,21 @@ echo "-- kubectl apply -k manifests/default (KWOK plays the operator's pod: no i
 kubectl apply --server-side --force-conflicts -k "$REPO_ROOT/manifests/default" >/dev/null
 kubectl -n mlmodel-system rollout status deploy/mlmodel-operator --timeout=60s >/dev/null ||
   fail "the operator Deployment of manifests/default did not become available"
+echo "-- the chart's ServiceAccount and RBAC (helm template), the same rules as the manifests'"
+helm template mlmodel-operator "$REPO_ROOT/charts/mlmodel-operator" -n mlmodel-system >"$tmp/chart.yaml" 2>/dev/null ||
+  fail "helm template failed"
+/usr/bin/python3 - "$tmp/chart.yaml" "$REPO_ROOT/manifests/base/rbac.yaml" "$tmp/chart-rbac.yaml" <<'PY'
+import sys, yaml
+chart = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+kust = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
+rules = lambda docs, kind: [d["rules"] for d in docs if d["kind"] == kind]
+for kind in ("ClusterRole", "Role"):
+    if rules(chart, kind) != rules(kust, kind):
+        sys.exit(f"FAIL: the chart's {kind} rules differ from manifests/base/rbac.yaml")
+keep = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+yaml.safe_dump_all([d for d in chart if d["kind"] in keep], open(sys.argv[3], "w"))
+PY
+kubectl apply --server-side --force-conflicts -f "$tmp/chart-rbac.yaml" >/dev/null
 token=$(kubectl -n mlmodel-system create token mlmodel-operator --duration 2h)
 server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$tmp/ca.crt"
