@@ -47,6 +47,10 @@ core::Result<std::optional<int64_t>> JsonFields::integer(const char* field) cons
   if (!v->is_number()) return typeError(field, "an integer");
   const double d = v->as_double();
   if (!v->is_integer() && d != std::floor(d)) return typeError(field, "an integer");
+  // 1e20 is a whole number but no int64: converting it would be undefined behaviour.
+  if (!v->is_integer() && (d < -9.2e18 || d > 9.2e18)) {
+    return typeError(field, "an integer within 64 bits");
+  }
   return std::optional<int64_t>(v->is_integer() ? v->as_number().to_int64()
                                                 : static_cast<int64_t>(d));
 }

@@ -34,14 +34,21 @@ core::Status readDuration(const JsonFields& f, const char* field, Millis& out) {
   return core::Ok{};
 }
 
-core::Status readInt(const JsonFields& f, const char* field, int& out, int min) {
+// Reads an integer field within [min, max]; `out` keeps its default when the field is absent.
+core::Status readInt(const JsonFields& f, const char* field, int& out, int min,
+                     int max = std::numeric_limits<int>::max()) {
   auto v = f.integer(field);
   if (!v) return v.error();
   if (!v.value()) return core::Ok{};
-  if (*v.value() < min || *v.value() > std::numeric_limits<int>::max()) {
-    return invalid(f.pathOf(field), "must be at least " + std::to_string(min));
+  const int64_t n = *v.value();
+  if (n < min || n > max) {
+    std::string want = "within " + std::to_string(min) + ".." + std::to_string(max);
+    if (max == std::numeric_limits<int>::max()) {
+      want = n < min ? "at least " + std::to_string(min) : "at most " + std::to_string(max);
+    }
+    return invalid(f.pathOf(field), "must be " + want + ", got " + std::to_string(n));
   }
-  out = static_cast<int>(*v.value());
+  out = static_cast<int>(n);
   return core::Ok{};
 }
 
@@ -78,6 +85,7 @@ core::Result<std::vector<MetricSpec>> decodeMetrics(const JsonFields& parent) {
     JsonFields f(item, path);
     MetricSpec m;
     MLMODEL_READ(f.string("name"), m.name);
+    if (m.name.empty()) return invalid(path + ".name", "required");
     MLMODEL_READ(f.string("query"), m.query);
     if (m.query.empty()) return invalid(path + ".query", "required");
     auto min = f.number("min");
@@ -86,6 +94,11 @@ core::Result<std::vector<MetricSpec>> decodeMetrics(const JsonFields& parent) {
     auto max = f.number("max");
     if (!max) return max.error();
     m.max = max.value();
+    // As the CRD's rules, for a cluster whose CRD is older than this operator.
+    if (!m.min && !m.max) return invalid(path, "set min, max or both");
+    if (m.min && m.max && *m.min > *m.max) {
+      return invalid(path + ".min", "must not exceed max");
+    }
     MLMODEL_READ(f.string("onNoData"), m.onNoData);
     if (m.onNoData != "Fail" && m.onNoData != "Pass" && m.onNoData != "Inconclusive") {
       return invalid(path + ".onNoData",
@@ -132,10 +145,11 @@ core::Result<CanarySpec> decodeCanary(const Json& obj, const std::string& path) 
       if (!item.is_object()) return invalid(sp, "expected an object, got " + describeType(item));
       JsonFields s(item, sp);
       CanaryStep step;
-      if (auto r = readInt(s, "weight", step.weight, 1); !r) return r.error();
-      if (step.weight < 1 || step.weight > 99)
-        return invalid(sp + ".weight", "must be within 1..99");
-      if (step.weight <= last) return invalid(sp + ".weight", "weights must increase strictly");
+      if (auto r = readInt(s, "weight", step.weight, 1, 99); !r) return r.error();
+      if (step.weight == 0) return invalid(s.pathOf("weight"), "required");
+      if (step.weight <= last) {
+        return invalid(s.pathOf("weight"), "weights must increase strictly");
+      }
       last = step.weight;
       if (auto d = readDuration(s, "pause", step.pause); !d) return d.error();
       c.steps.push_back(step);
@@ -164,6 +178,7 @@ core::Result<CanarySpec> decodeCanary(const Json& obj, const std::string& path) 
 }  // namespace
 
 std::optional<Millis> parseDuration(const std::string& s) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   if (s.empty()) return std::nullopt;
   int64_t total = 0;
   size_t i = 0;
@@ -171,8 +186,9 @@ std::optional<Millis> parseDuration(const std::string& s) {
     if (s[i] < '0' || s[i] > '9') return std::nullopt;
     int64_t n = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (n > 1'000'000'000'000LL) return std::nullopt;
-      n = n * 10 + (s[i++] - '0');
+      const int digit = s[i++] - '0';
+      if (n > (kMax - digit) / 10) return std::nullopt;
+      n = n * 10 + digit;
     }
     int64_t unit = 0;
     if (s.compare(i, 2, "ms") == 0) {
@@ -190,7 +206,7 @@ std::optional<Millis> parseDuration(const std::string& s) {
     } else {
       return std::nullopt;
     }
-    if (n > (std::numeric_limits<int64_t>::max() - total) / unit) return std::nullopt;
+    if (n > (kMax - total) / unit) return std::nullopt;
     total += n * unit;
   }
   return Millis(total);

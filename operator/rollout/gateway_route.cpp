@@ -7,12 +7,18 @@ std::string stringField(const Json& o, const char* name) {
   return o.is_object() && o.has_string_field(name) ? o.at(name).as_string() : "";
 }
 
-// A backendRef to a core Service of this name (kind and group may be left out).
-bool refersTo(const Json& ref, const std::string& service) {
+// A backendRef to the core Service of this name in the route's namespace (kind, group and
+// namespace may be left out; a ref into another namespace names a different Service).
+bool refersTo(const Json& ref, const std::string& service, const std::string& routeNs) {
   const std::string kind = stringField(ref, "kind");
   const std::string group = stringField(ref, "group");
+  const std::string ns = stringField(ref, "namespace");
   return stringField(ref, "name") == service && (kind.empty() || kind == "Service") &&
-         group.empty();
+         group.empty() && (ns.empty() || ns == routeNs);
+}
+
+std::string metadataField(const Json& route, const char* name) {
+  return route.has_object_field("metadata") ? stringField(route.at("metadata"), name) : "";
 }
 
 int weightOf(const Json& ref) {
@@ -32,14 +38,15 @@ struct Refs {
   int stable = -1;
   int canary = -1;
 };
-Refs refsIn(const Json& rule, const std::string& stable, const std::string& canary) {
+Refs refsIn(const Json& rule, const std::string& stable, const std::string& canary,
+            const std::string& routeNs) {
   Refs r;
-  if (!rule.has_array_field("backendRefs")) return r;
+  if (!rule.is_object() || !rule.has_array_field("backendRefs")) return r;
   const auto& refs = rule.at("backendRefs").as_array();
   int i = 0;
   for (const auto& ref : refs) {
-    if (r.stable < 0 && refersTo(ref, stable)) r.stable = i;
-    if (r.canary < 0 && refersTo(ref, canary)) r.canary = i;
+    if (r.stable < 0 && refersTo(ref, stable, routeNs)) r.stable = i;
+    if (r.canary < 0 && refersTo(ref, canary, routeNs)) r.canary = i;
     ++i;
   }
   return r;
@@ -52,8 +59,9 @@ RouteWeights currentWeights(const Json& route, const std::string& stableService,
   RouteWeights w;
   const Json* rules = rulesOf(route);
   if (!rules) return w;
+  const std::string ns = metadataField(route, "namespace");
   for (const auto& rule : rules->as_array()) {
-    const Refs r = refsIn(rule, stableService, canaryService);
+    const Refs r = refsIn(rule, stableService, canaryService, ns);
     if (r.stable < 0 || r.canary < 0) continue;
     const auto& refs = rule.at("backendRefs");
     w.stable = weightOf(refs.at(static_cast<size_t>(r.stable)));
@@ -65,10 +73,13 @@ RouteWeights currentWeights(const Json& route, const std::string& stableService,
 
 core::Result<Json> routeWeightsApply(const Json& route, const std::string& stableService,
                                      const std::string& canaryService, int canaryWeight) {
-  const std::string name =
-      route.has_object_field("metadata") ? stringField(route.at("metadata"), "name") : "";
-  const std::string ns =
-      route.has_object_field("metadata") ? stringField(route.at("metadata"), "namespace") : "";
+  const std::string name = metadataField(route, "name");
+  const std::string ns = metadataField(route, "namespace");
+  if (canaryWeight < 0 || canaryWeight > 100) {
+    return core::Error{"HTTPRoute " + ns + "/" + name + ": canary weight " +
+                           std::to_string(canaryWeight) + " is outside 0..100",
+                       0, "InvalidWeight"};
+  }
   const Json* rules = rulesOf(route);
   Json out = Json::object();
   out["apiVersion"] = Json::string(httpRoutes.group + "/" + httpRoutes.version);
@@ -79,7 +90,7 @@ core::Result<Json> routeWeightsApply(const Json& route, const std::string& stabl
   bool found = false;
   for (size_t i = 0; i < newRules.size(); ++i) {
     Json& rule = newRules[i];
-    const Refs r = refsIn(rule, stableService, canaryService);
+    const Refs r = refsIn(rule, stableService, canaryService, ns);
     if (r.stable < 0 || r.canary < 0) continue;
     found = true;
     rule["backendRefs"][static_cast<size_t>(r.stable)]["weight"] = Json::number(100 - canaryWeight);

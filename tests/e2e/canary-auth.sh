@@ -30,18 +30,7 @@ cat >"$E2E_TMP/web.yml" <<YAML
 tls_server_config: {cert_file: $d/tls.crt, key_file: $d/tls.key}
 basic_auth_users: {analyst: '$hash'}
 YAML
-pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$E2E_TMP/prom.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: model-metrics
-  static_configs: [{targets: ["127.0.0.1:$MM_PORT"]}]
-YAML
-/usr/bin/prometheus --config.file "$E2E_TMP/prom.yml" --web.config.file "$E2E_TMP/web.yml" \
-  --storage.tsdb.path "$E2E_TMP/prom-data" --web.listen-address "127.0.0.1:$pport" \
-  --log.level warn >"$E2E_TMP/prom.log" 2>&1 &
-prom=$!
-cleanups+=("kill $prom 2>/dev/null")
+private_prometheus --web.config.file "$E2E_TMP/web.yml"
 poll 30 curl -sf --cacert "$d/ca.crt" -u analyst:s3cret "https://127.0.0.1:$pport/-/ready" >/dev/null ||
   fail "TLS Prometheus not ready: $(tail "$E2E_TMP/prom.log")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$d/ca.crt" "https://127.0.0.1:$pport/api/v1/query?query=up")" = 401 ] ||

@@ -19,17 +19,7 @@ for v in 1.0.0 2.0.0 5.0.0 6.0.0; do mm_set --model fm --namespace "$ns" --versi
 # 3.0.0 and 4.0.0 export nothing: their queries return no data.
 
 echo "-- a Prometheus of our own, stopped during the analysis"
-pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$E2E_TMP/prom.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: model-metrics
-  static_configs: [{targets: ["127.0.0.1:$MM_PORT"]}]
-YAML
-/usr/bin/prometheus --config.file "$E2E_TMP/prom.yml" --storage.tsdb.path "$E2E_TMP/prom-data" \
-  --web.listen-address "127.0.0.1:$pport" --log.level warn >"$E2E_TMP/prom.log" 2>&1 &
-prom=$!
-cleanups+=("kill $prom 2>/dev/null")
+private_prometheus
 poll 30 curl -sf "127.0.0.1:$pport/-/ready" >/dev/null || fail "private Prometheus not ready: $(tail "$E2E_TMP/prom.log")"
 start_operator
 PROM_FOR_MODEL="http://127.0.0.1:$pport" model_yaml fm 1.0.0 | kubectl -n "$ns" apply -f - >/dev/null

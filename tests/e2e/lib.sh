@@ -48,6 +48,25 @@ start_operator() {
 stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
 cleanups+=("stop_operator")
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# private_prometheus [--web.config.file FILE]: a Prometheus of the test's own (Debian's
+# binary) scraping the model-metrics helper every second, for faults the shared one must
+# not suffer. Sets pport and prom (its PID); it is stopped on exit. The caller waits for it.
+private_prometheus() {
+  pport=$(free_port)
+  cat >"$E2E_TMP/prom.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: model-metrics
+  static_configs: [{targets: ["127.0.0.1:$MM_PORT"]}]
+YAML
+  /usr/bin/prometheus --config.file "$E2E_TMP/prom.yml" "$@" --storage.tsdb.path "$E2E_TMP/prom-data" \
+    --web.listen-address "127.0.0.1:$pport" --log.level warn >"$E2E_TMP/prom.log" 2>&1 &
+  prom=$!
+  cleanups+=("kill $prom 2>/dev/null")
+}
+
 jp() { kubectl -n "$ns" get "$1" -o jsonpath="$2"; }
 cond() { jp "mlmodel/$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
 # events_of MODEL: "reason" lines of the model's Events, oldest first.

@@ -2,13 +2,14 @@
 // kubectl), the operator changes only the backendRefs' weights with a forced server-side
 // apply of the whole (atomic) spec.rules list. Needs the Gateway API CRDs, which
 // `hack/cluster.sh up` installs; installed here from $GATEWAY_API_CRDS when missing.
+#include "rollout/gateway_route.h"
+
 #include <sys/wait.h>
 
 #include <cstdio>
 
 #include "cluster_env.h"
 #include "controller/desired.h"
-#include "rollout/gateway_route.h"
 
 namespace mlmodel::testing {
 namespace {
@@ -198,8 +199,7 @@ TEST_F(GatewayRouteTest, TheUsersReapplyConflictsOnRulesWhileTheWeightsDiffer) {
 
   auto conflict = kubectlApply(userRoute(ns_));
   EXPECT_NE(conflict.status, 0) << conflict.out;
-  EXPECT_NE(conflict.out.find("conflict with \"mlmodel-operator\": .spec.rules"),
-            std::string::npos)
+  EXPECT_NE(conflict.out.find("conflict with \"mlmodel-operator\": .spec.rules"), std::string::npos)
       << conflict.out;
   EXPECT_EQ(rollout::currentWeights(kubectlGet(), "m-stable", "m-canary").canary, 10);
 
