@@ -100,6 +100,8 @@ spec:
           onNoData: Inconclusive
 YAML
 }
+# A fresh start: a model left by an earlier demo would remember 2.0.0 as stable before.
+kubectl delete mlmodel fraud-detector --ignore-not-found --wait=true >/dev/null
 model 1.0.0 | tee /dev/stderr | kubectl apply -f - 2>&1 | sed 's/^/  /'
 echo "  the first version needs no canary:"
 follow '[ "$(field "{.status.conditions[?(@.type==\"Ready\")].status}")" = True ]' 120
