@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace mlmodel::analysis {
 namespace {
@@ -117,7 +118,11 @@ Measurement evaluate(const MetricCheck& check, const std::string& query,
   const double v = r.value;
   m.value = v;
   m.reason = kReasonThreshold;
-  const std::string shown = check.name + " = " + formatValue(v);
+  // Six significant digits: enough to judge against a threshold, short enough to read.
+  char digits[32];
+  std::snprintf(digits, sizeof digits, "%.6g", v);
+  const std::string shown =
+      check.name + " = " + (std::isfinite(v) ? std::string(digits) : formatValue(v));
   if (check.min && v < *check.min) {
     m.verdict = Verdict::Failed;
     m.message = shown + " < min " + formatValue(*check.min);
