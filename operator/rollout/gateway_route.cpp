@@ -86,6 +86,11 @@ core::Result<Json> routeWeightsApply(const Json& route, const std::string& stabl
   out["kind"] = Json::string("HTTPRoute");
   out["metadata"]["name"] = Json::string(name);
   out["metadata"]["namespace"] = Json::string(ns);
+  // The version read: a route changed since (another edit of its rules) makes the apply
+  // fail with 409 instead of overwriting that edit with the rules as they were read.
+  if (const std::string rv = metadataField(route, "resourceVersion"); !rv.empty()) {
+    out["metadata"]["resourceVersion"] = Json::string(rv);
+  }
   Json newRules = rules ? *rules : Json::array();
   bool found = false;
   for (size_t i = 0; i < newRules.size(); ++i) {

@@ -46,10 +46,9 @@ RouteWeights currentWeights(const Json& route, const std::string& stableService,
 //     copy, or leave the weights to the operator.
 //   - Argo CD / Flux: ignore .spec.rules[].backendRefs[].weight (Argo CD ignoreDifferences,
 //     with RespectIgnoreDifferences=true) so a sync does not fight the operator.
-//   - The operator rewrites the rules list from what it just read, so a concurrent edit of
-//     another part of the rules between its GET and its apply can be lost (the body
-//     carries no metadata.resourceVersion; the API server would honour one as a
-//     precondition and answer 409 Conflict instead).
+//   - The operator rewrites the rules list from what it just read; the body carries the
+//     resourceVersion read, so a concurrent edit between its GET and its apply makes the
+//     apply fail with 409 Conflict (retried) instead of being lost.
 //   - The operator never removes its ownership; it stays listed in managedFields after
 //     the rollout (a later apply by the route's author with --force-conflicts takes
 //     spec.rules back).
