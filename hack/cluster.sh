@@ -12,7 +12,8 @@
 #   restart kube-apiserver   stop and start the API server (a fault for tests)
 #   run operator|model-metrics CMD...  (re)start CMD in the background, tracked and stopped by down
 #
-# Ports default to a block starting at 16443 and can be moved with MLMODEL_PORT_BASE
+# Ports default to a block starting at 16443 and can be moved with MLMODEL_PORT_BASE (keep
+# it below 32768, the start of the kernel's ephemeral ports, or a client connection may hold one)
 # (each component takes base+offset); state lives in MLMODEL_CLUSTER_DIR.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

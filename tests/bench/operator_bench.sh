@@ -4,7 +4,8 @@
 # Usage: tests/bench/operator_bench.sh [BUILD_DIR]     (default: build-release)
 #   BENCH_MODELS="1000 5000"   model counts, run in this order
 #   BENCH_CLUSTER=private      (default) every run on a fresh cluster of its own
-#                              (hack/cluster.sh on BENCH_PORT_BASE, default 36443), torn
+#                              (hack/cluster.sh on BENCH_PORT_BASE, default 29443, below the
+#                              kernel's ephemeral ports so no client connection holds one), torn
 #                              down after it: nothing left by another run or another user
 #                              (a backlog in the controller-manager's queues, an operator
 #                              watching every namespace) is measured, and nothing has to
@@ -160,7 +161,7 @@ wait_quiet() {  # wait_quiet WHAT
 cluster_for() {
   local what=$1 n=$2
   if [ "$MODE" = private ]; then
-    export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-36443}
+    export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-29443}
     export MLMODEL_CLUSTER_DIR=$tmp/cluster
     private=$MLMODEL_CLUSTER_DIR
     "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
@@ -446,7 +447,7 @@ run_operator() {  # N LIMIT
 }
 
 if [ "$MODE" = private ]; then
-  say "a fresh private cluster per run (ports ${BENCH_PORT_BASE:-36443}..;" \
+  say "a fresh private cluster per run (ports ${BENCH_PORT_BASE:-29443}..;" \
     "controller-manager and scheduler client QPS: $([ "$QPS" = 0 ] && echo default || echo "$QPS"))"
 fi
 for n in $MODELS; do
