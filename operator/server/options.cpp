@@ -36,7 +36,7 @@ Runs the MLModel controller against the Kubernetes API server.
   --leader-elect[=BOOL]             elect a leader through a Lease before reconciling
   --leader-election-namespace NS    namespace of the Lease (default: the operator's own)
   --leader-election-id NAME         name of the Lease (default mlmodel-operator-leader)
-  --workers N                       concurrent reconciles (default 16)
+  --workers N                       concurrent reconciles (default 8)
   --log-level LEVEL                 debug, info, warn or error (default info)
   --log-format FORMAT               text or json (default text)
   --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)

@@ -17,7 +17,7 @@ struct Options {
   bool leaderElect = false;
   std::string leaderElectionNamespace;  // default: the namespace of the kubeconfig/pod
   std::string leaderElectionId = "mlmodel-operator-leader";
-  int workers = 16;  // reconciles wait on the API server, not the CPU
+  int workers = 8;  // reconciles wait on the API server, not the CPU
   std::string logLevel = "info";
   std::string logFormat = "text";
   std::set<std::string> insecureRegistries;  // host:port spoken to over plain HTTP
