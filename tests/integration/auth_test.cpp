@@ -1,4 +1,5 @@
-// Authentication against the real API server: a rotated token file is picked up.
+// Authentication against the real API server: a rotated token file is picked up; only the
+// configured CA is trusted.
 #include <fstream>
 
 #include "cluster_env.h"
@@ -57,6 +58,28 @@ TEST_F(AuthTest, RotatedTokenFileIsPickedUpAfterA401) {
     return who == "system:serviceaccount:" + ns_ + ":rot-b";
   })) << who;
   std::remove(path.c_str());
+}
+
+// The client trusts exactly the kubeconfig's CA (the system bundle is dropped, as kubectl
+// does): the API server's certificate checked against another CA is refused, and the
+// right CA still works on a new client.
+TEST_F(AuthTest, OnlyTheConfiguredCaIsTrusted) {
+  std::ifstream bundle("/etc/ssl/certs/ca-certificates.crt");
+  std::string line, otherCa;
+  while (std::getline(bundle, line)) {
+    otherCa += line + "\n";
+    if (line == "-----END CERTIFICATE-----") break;
+  }
+  ASSERT_NE(otherCa.find("BEGIN CERTIFICATE"), std::string::npos) << "no system CA to use";
+  auto cfg = clusterConfig();
+  cfg.tls.caPem = otherCa;
+  kube::ClientOptions o;
+  o.maxAttempts = 1;
+  auto wrong = kube::makeClient(cfg, o);
+  auto r = wrong->get(res::namespaces, "", ns_);
+  ASSERT_FALSE(r) << "a server certificate from another CA was accepted";
+  auto right = kube::makeClient(clusterConfig(), o);
+  EXPECT_TRUE(right->get(res::namespaces, "", ns_));
 }
 
 }  // namespace
