@@ -316,10 +316,18 @@ class Planner {
                               pct(c.actualWeight) + ")";
 
     if (!ready) {
-      if (!c.notReadySince) c.notReadySince = in_.now;
-      const WallTime deadline = *c.notReadySince + spec->progressDeadline;
       const std::string pods =
           std::to_string(cv.available) + " of " + std::to_string(want) + " canary pods available";
+      if (c.phase == CanaryPhase::Paused) {
+        // As for a paused Deployment, the progress deadline does not run while paused: it
+        // starts afresh on resume.
+        c.notReadySince.reset();
+        c.message = "paused at " + where + "; " + pods;
+        plan_.reconciling = RolloutCondition{"Paused", c.message};
+        return;
+      }
+      if (!c.notReadySince) c.notReadySince = in_.now;
+      const WallTime deadline = *c.notReadySince + spec->progressDeadline;
       if (in_.now >= deadline) {
         rollback(kRolledBack, "ProgressDeadlineExceeded",
                  pods + " after the progress deadline of " +

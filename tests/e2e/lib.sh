@@ -34,21 +34,23 @@ push_images() {
 
 # start_operator: the operator binary for namespace $ns, its log in $oplog.
 oplog=$E2E_TMP/operator.log
-opport=$((20000 + RANDOM % 20000))
+# Ports the kernel reports free (a fixed random range collided with the cluster's own ports).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+opport=$(free_port)
+hport=$(free_port); while [ "$hport" = "$opport" ]; do hport=$(free_port); done
 # OPERATOR_ARGS adds flags; E2E_OPERATOR_KUBECONFIG runs it under another identity (tests/rbac: the chart's
 # ServiceAccount) instead of the cluster admin.
 start_operator() {
   KUBECONFIG=${E2E_OPERATOR_KUBECONFIG:-$KUBECONFIG} "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
     --metrics-bind-address "127.0.0.1:$opport" \
-    --health-probe-bind-address "127.0.0.1:$((opport + 1))" ${OPERATOR_ARGS:-} >>"$oplog" 2>&1 &
+    --health-probe-bind-address "127.0.0.1:$hport" ${OPERATOR_ARGS:-} >>"$oplog" 2>&1 &
   op=$!
-  poll 30 curl -sf "127.0.0.1:$((opport + 1))/readyz" >/dev/null ||
+  poll 30 curl -sf "127.0.0.1:$hport/readyz" >/dev/null ||
     fail "operator not ready: $(tail "$oplog")"
 }
 stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
 cleanups+=("stop_operator")
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # private_prometheus [--web.config.file FILE]: a Prometheus of the test's own (Debian's
 # binary) scraping the model-metrics helper every second, for faults the shared one must

@@ -33,8 +33,10 @@ inline kube::Config clusterConfig() {
   return cfg ? cfg.value() : kube::Config{};
 }
 
+// Never destroyed: at exit OpenSSL's own atexit cleanup can run before a static's destructor,
+// and freeing a pooled TLS connection after it crashed test processes that had passed.
 inline kube::Client& adminClient() {
-  static auto client = kube::makeClient(clusterConfig());
+  static kube::Client* client = kube::makeClient(clusterConfig()).release();
   return *client;
 }
 

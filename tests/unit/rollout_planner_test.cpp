@@ -338,6 +338,33 @@ TEST_F(PlannerTest, PauseHoldsTheStepAndResumeContinues) {
   EXPECT_EQ(status.canary->step, 1) << "the pause had elapsed and analysis passed";
 }
 
+TEST_F(PlannerTest, PausedBeforeTheCanaryIsReadyReportsPausedAndNoDeadlineRuns) {
+  deployV1();
+  gates.paused = true;
+  canaryHealthy = false;
+  step(v2);
+  Plan p = step(v2);
+  ASSERT_TRUE(status.canary);
+  EXPECT_EQ(status.canary->phase, CanaryPhase::Paused);
+  ASSERT_TRUE(p.reconciling);
+  EXPECT_EQ(p.reconciling->reason, "Paused");
+  EXPECT_NE(p.reconciling->message.find("0 of 1 canary pods available"), std::string::npos)
+      << p.reconciling->message;
+  now += 10min;  // twice the progress deadline
+  p = step(v2);
+  EXPECT_FALSE(p.stalled) << "a paused rollout is not judged";
+  EXPECT_TRUE(p.canaryReplicas);
+  gates.paused = false;
+  p = step(v2);
+  EXPECT_FALSE(p.stalled) << "the deadline starts on resume";
+  ASSERT_TRUE(p.reconciling);
+  EXPECT_EQ(p.reconciling->reason, "CanaryNotReady");
+  now += 5min;
+  p = step(v2);
+  ASSERT_TRUE(p.stalled);
+  EXPECT_EQ(p.stalled->reason, "ProgressDeadlineExceeded");
+}
+
 TEST_F(PlannerTest, PromoteAnnotationSkipsTheRemainingSteps) {
   deployV1();
   step(v2);
