@@ -18,8 +18,18 @@ std::string objectKey(const Json& object) {
 
 std::string resourceVersionOf(const Json& object) { return metaString(object, "resourceVersion"); }
 
-ObjectPtr Store::parse(const Entry& e) {
-  return std::make_shared<const Json>(Json::parse(std::string(e.text)));
+namespace {
+ObjectPtr unpack(const DictionaryCodec& codec, std::string_view packed) {
+  return std::make_shared<const Json>(Json::parse(codec.decompress(packed)));
+}
+}  // namespace
+
+ObjectPtr Store::parseLocked(const Entry& e) const { return unpack(*codec_, e.packed); }
+
+std::shared_ptr<const DictionaryCodec> Store::codecFor(const std::string& text) {
+  std::lock_guard lock(mu_);
+  if (!codec_) codec_ = std::make_shared<const DictionaryCodec>(text);
+  return codec_;
 }
 
 void Store::addIndex(const std::string& name, IndexFunc func) {
@@ -29,14 +39,16 @@ void Store::addIndex(const std::string& name, IndexFunc func) {
 }
 
 ObjectPtr Store::get(const std::string& key) const {
-  std::string text;
+  std::string packed;
+  std::shared_ptr<const DictionaryCodec> codec;
   {
     std::lock_guard lock(mu_);
     auto it = items_.find(std::pmr::string(key));
     if (it == items_.end()) return nullptr;
-    text = std::string(it->second.text);
+    packed = std::string(it->second.packed);
+    codec = codec_;
   }
-  return std::make_shared<const Json>(Json::parse(text));  // parse outside the lock
+  return unpack(*codec, packed);  // outside the lock
 }
 
 std::string Store::resourceVersion(const std::string& key) const {
@@ -46,30 +58,35 @@ std::string Store::resourceVersion(const std::string& key) const {
 }
 
 std::vector<ObjectPtr> Store::list() const {
-  std::vector<std::string> texts;
+  std::vector<std::string> packed;
+  std::shared_ptr<const DictionaryCodec> codec;
   {
     std::lock_guard lock(mu_);
-    texts.reserve(items_.size());
-    for (const auto& [_, e] : items_) texts.emplace_back(e.text);
+    packed.reserve(items_.size());
+    for (const auto& [_, e] : items_) packed.emplace_back(e.packed);
+    codec = codec_;
   }
   std::vector<ObjectPtr> out;
-  out.reserve(texts.size());
-  for (const auto& t : texts) out.push_back(std::make_shared<const Json>(Json::parse(t)));
+  out.reserve(packed.size());
+  for (const auto& p : packed) out.push_back(unpack(*codec, p));
   return out;
 }
 
 std::vector<ObjectPtr> Store::byIndex(const std::string& index, const std::string& value) const {
-  std::vector<std::string> texts;
+  std::vector<std::string> packed;
+  std::shared_ptr<const DictionaryCodec> codec;
   {
     std::lock_guard lock(mu_);
     auto idx = indexes_.find(index);
     if (idx == indexes_.end()) return {};
     auto keys = idx->second.find(value);
     if (keys == idx->second.end()) return {};
-    for (const auto& key : keys->second) texts.emplace_back(items_.at(std::pmr::string(key)).text);
+    for (const auto& key : keys->second)
+      packed.emplace_back(items_.at(std::pmr::string(key)).packed);
+    codec = codec_;
   }
   std::vector<ObjectPtr> out;
-  for (const auto& t : texts) out.push_back(std::make_shared<const Json>(Json::parse(t)));
+  for (const auto& p : packed) out.push_back(unpack(*codec, p));
   return out;
 }
 
@@ -114,15 +131,17 @@ ObjectPtr Store::upsertText(const std::string& key, const std::string& resourceV
 
 ObjectPtr Store::insert(const std::string& key, const std::string& resourceVersion,
                         const std::string& text, const Json& object) {
+  const auto codec = codecFor(text);
+  const std::string packed = codec->compress(text);  // outside the lock
   std::lock_guard lock(mu_);
-  Entry e{std::pmr::string(resourceVersion, &pool_), std::pmr::string(text, &pool_), {}};
+  Entry e{std::pmr::string(resourceVersion, &pool_), std::pmr::string(packed, &pool_), {}};
   for (const auto& [name, func] : indexFuncs_) {
     for (const auto& value : func(object)) e.indexed.push_back(name + '\0' + value);
   }
   ObjectPtr old;
   auto it = items_.find(std::pmr::string(key));
   if (it != items_.end()) {
-    old = parse(it->second);
+    old = parseLocked(it->second);
     unindexLocked(key, it->second);
   }
   for (const auto& pair : e.indexed) {
@@ -137,7 +156,7 @@ ObjectPtr Store::erase(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = items_.find(std::pmr::string(key));
   if (it == items_.end()) return nullptr;
-  ObjectPtr old = parse(it->second);
+  ObjectPtr old = parseLocked(it->second);
   unindexLocked(key, it->second);
   items_.erase(it);
   return old;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kube/dictionary_codec.h"
 #include "kube/page_resource.h"
 
 namespace mlmodel::kube {
@@ -26,9 +27,10 @@ std::string objectKey(const Json& object);
 std::string resourceVersionOf(const Json& object);
 
 // A thread-safe cache of objects by key, with named secondary indexes (for example
-// "owner" -> the owners' uids). Objects are kept as compact JSON text, parsed on read: a
-// cpprest JSON tree costs about five times its text in memory, and a controller reads a
-// few objects per reconcile while the cache holds thousands. Readers get their own
+// "owner" -> the owners' uids). Objects are kept as compact JSON text, deflated with the
+// first cached object as the dictionary, and parsed on read: a cpprest JSON tree costs
+// about five times its text in memory, objects of one kind differ in few bytes, and a
+// controller reads a few objects per reconcile while the cache holds thousands. Readers get their own
 // immutable copy, so a reader never blocks the writer for longer than a map lookup.
 //   store.addIndex("owner", [](const Json& o) { return ownerUids(o); });
 //   for (auto& d : store.byIndex("owner", uid)) ...
@@ -66,15 +68,17 @@ class Store final : public ObjectReader {
  private:
   struct Entry {
     std::pmr::string resourceVersion;
-    std::pmr::string text;             // compact JSON
+    std::pmr::string packed;           // compact JSON, deflated by codec_
     std::vector<std::string> indexed;  // "index\0value" pairs this entry is filed under
   };
-  static ObjectPtr parse(const Entry& e);
+  ObjectPtr parseLocked(const Entry& e) const;
+  std::shared_ptr<const DictionaryCodec> codecFor(const std::string& text);
   ObjectPtr insert(const std::string& key, const std::string& resourceVersion,
                    const std::string& text, const Json& object);
   void unindexLocked(const std::string& key, const Entry& e);
 
   mutable std::mutex mu_;
+  std::shared_ptr<const DictionaryCodec> codec_;  // set by the first insert; guarded by mu_
   // Cached entries live in a pool of their own: scattered among the short-lived
   // allocations of parsing a LIST, they would pin the allocator's freed pages, and the
   // process would keep several times the cache's size resident.

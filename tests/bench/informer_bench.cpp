@@ -143,15 +143,17 @@ bool measure(kube::Client& client, const std::string& ns, int n,
          static_cast<double>(seen.load()) / seconds(received - w0), "events/s");
   figure(p + "informer_watch_lag_after_last_write", seconds(received - written), "s");
   informer.stop();
-  // What the cache itself keeps resident: the memory that goes when it goes. The rest of
-  // the growth above is what the allocator keeps from decoding the LIST, whatever the
-  // cache size.
+  // What the cache itself keeps resident, once every object has been replaced by a watch
+  // event: the memory that goes when the informer goes. The growth figure above adds what
+  // the allocator still holds from decoding the LIST, whatever the cache size.
   const size_t events = seen.load();
+  malloc_trim(0);
+  const long rssSteady = rssKiB();
   informerPtr.reset();
   malloc_trim(0);
   const long rssGone = rssKiB();
-  figure(p + "informer_cache_rss_per_object", static_cast<double>(rssAfter - rssGone) * 1024.0 / n,
-         "bytes");
+  figure(p + "informer_cache_rss_per_object",
+         static_cast<double>(rssSteady - rssGone) * 1024.0 / n, "bytes");
   return events >= static_cast<size_t>(n);
 }
 
