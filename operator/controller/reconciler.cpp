@@ -101,6 +101,13 @@ Json mergePatchTo(const Json& from, const Json& to) {
 
 }  // namespace
 
+// A model that has never been deployed gets one Event for its first deployment, ModelReady,
+// rather than one for each step on the way (the image resolved, the Deployment and the
+// Service created): at thousands of models applied at once, those were half of all writes.
+static bool deployedBefore(const api::MLModel& model) {
+  return model.status.is_object() && model.status.has_object_field("stable");
+}
+
 void Reconciler::event(const api::MLModel& model, kube::EventType type, const char* reason,
                        const char* action, const std::string& note) {
   if (deps_.events) deps_.events->emit(refOf(model), type, reason, action, note);
@@ -141,7 +148,7 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
     event(model, kube::EventType::kWarning, "ImageResolutionFailed", "Resolve",
           image.error->message);
   } else {
-    if (image.fresh && !image.digest.empty()) {
+    if (image.fresh && !image.digest.empty() && deployedBefore(model)) {
       event(model, kube::EventType::kNormal, "ImageResolved", "Resolve",
             model.spec.image + " resolved to " + image.digest);
     }
@@ -409,7 +416,8 @@ core::Result<bool> Reconciler::ensure(const api::MLModel& model, const kube::Res
     return r.error();
   }
   if (!actual) {
-    event(model, kube::EventType::kNormal, (std::string(kind) + "Created").c_str(), "Apply",
+    if (deployedBefore(model))
+      event(model, kube::EventType::kNormal, (std::string(kind) + "Created").c_str(), "Apply",
           "created " + what);
   } else {
     event(model, kube::EventType::kNormal, (std::string(kind) + "Updated").c_str(), "Apply",

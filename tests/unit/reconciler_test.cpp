@@ -125,8 +125,26 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
   EXPECT_EQ(condition(status, "Reconciling")->at("status").as_string(), "True");
   EXPECT_EQ(condition(status, "Stalled"), nullptr);  // kstatus: only while True
   EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'a'));
-  EXPECT_EQ(reasons(),
-            (std::vector<std::string>{"ImageResolved", "DeploymentCreated", "ServiceCreated"}));
+  // A first deployment is told by one Event, ModelReady, once it serves.
+  EXPECT_EQ(reasons(), std::vector<std::string>{});
+}
+
+TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto deploying = lastStatusPatch();
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", deploying);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(reasons(), std::vector<std::string>{"ModelReady"});
+  // Someone deletes the Deployment: putting it back is news.
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", deploying);
+  deployments.erase("ml/fraud");
+  for (int i = 0; i < 2; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(reasons(), (std::vector<std::string>{"ModelReady", "DeploymentCreated"}));
 }
 
 TEST_F(ReconcilerTest, AModelThatIsAlreadyRightCausesNoWrite) {
@@ -167,7 +185,7 @@ TEST_F(ReconcilerTest, AHandEditedImageIsAppliedBack) {
                 .at("image")
                 .as_string(),
             "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
-  EXPECT_EQ(reasons(), (std::vector<std::string>{"ImageResolved", "DeploymentUpdated"}));
+  EXPECT_EQ(reasons(), std::vector<std::string>{"DeploymentUpdated"});
 }
 
 TEST_F(ReconcilerTest, AnUnknownTagStallsWithTheImageNamedAndTouchesNothing) {
