@@ -418,7 +418,7 @@ core::Result<bool> Reconciler::ensure(const api::MLModel& model, const kube::Res
   if (!actual) {
     if (deployedBefore(model))
       event(model, kube::EventType::kNormal, (std::string(kind) + "Created").c_str(), "Apply",
-          "created " + what);
+            "created " + what);
   } else {
     event(model, kube::EventType::kNormal, (std::string(kind) + "Updated").c_str(), "Apply",
           "updated " + what + " to match the MLModel");

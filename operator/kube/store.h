@@ -30,8 +30,8 @@ std::string resourceVersionOf(const Json& object);
 // "owner" -> the owners' uids). Objects are kept as compact JSON text, deflated with the
 // first cached object as the dictionary, and parsed on read: a cpprest JSON tree costs
 // about five times its text in memory, objects of one kind differ in few bytes, and a
-// controller reads a few objects per reconcile while the cache holds thousands. Readers get their own
-// immutable copy, so a reader never blocks the writer for longer than a map lookup.
+// controller reads a few objects per reconcile while the cache holds thousands. Readers get their
+// own immutable copy, so a reader never blocks the writer for longer than a map lookup.
 //   store.addIndex("owner", [](const Json& o) { return ownerUids(o); });
 //   for (auto& d : store.byIndex("owner", uid)) ...
 // Reading one cached object by key: what reconcilers need of a cache, so that several

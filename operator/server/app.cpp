@@ -217,6 +217,7 @@ int runOperator(const Options& o) {
       return 1;
     }
     exposer = std::move(m.value());
+    exposer->RegisterCollectable(reconcileMetrics.perModel());
   }
   for (auto& c : caches) {
     c->models.start();

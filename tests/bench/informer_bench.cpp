@@ -152,8 +152,8 @@ bool measure(kube::Client& client, const std::string& ns, int n,
   informerPtr.reset();
   malloc_trim(0);
   const long rssGone = rssKiB();
-  figure(p + "informer_cache_rss_per_object",
-         static_cast<double>(rssSteady - rssGone) * 1024.0 / n, "bytes");
+  figure(p + "informer_cache_rss_per_object", static_cast<double>(rssSteady - rssGone) * 1024.0 / n,
+         "bytes");
   return events >= static_cast<size_t>(n);
 }
 
