@@ -225,7 +225,7 @@ std::size_t EventRecorder::record(const Pending& p) {
   s.name = newName(s.objectName);
   s.lastObserved = p.at;
   s.lastObservedWall = p.wallAt;
-  Json& e = s.event = Json::object();
+  Json e = Json::object();
   e["apiVersion"] = Json::string(resources::events.apiVersion());
   e["kind"] = Json::string("Event");
   Json meta = Json::object();
@@ -239,6 +239,7 @@ std::size_t EventRecorder::record(const Pending& p) {
   e["type"] = Json::string(typeName(p.type));
   if (!p.note.empty()) e["note"] = Json::string(p.note);
   e["regarding"] = referenceJson(p.regarding);
+  s.event = e.serialize();
   auto [it, inserted] = series_.emplace(key, std::move(s));
   return requests + write(it->second, now);
 }
@@ -254,7 +255,7 @@ bool EventRecorder::due(const Series& s, core::SteadyTime now) const {
 std::size_t EventRecorder::write(Series& s, core::SteadyTime now) {
   std::size_t requests = 1;
   auto create = [&]() {
-    Json body = s.event;
+    Json body = Json::parse(s.event);
     body["metadata"]["name"] = Json::string(s.name);
     if (s.count > 1) body["series"] = seriesJson(s.count, s.lastObservedWall);
     auto r = client_.create(resources::events, s.ns, body);

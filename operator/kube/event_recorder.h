@@ -118,7 +118,9 @@ class EventRecorder final : public EventEmitter {
     std::string ns{};
     std::string objectName{};  // of the regarding object
     std::string name{};        // chosen before the create, so that a retried create is idempotent
-    Json event{};              // the created body, without `series`
+    std::string event{};       // the created body, without `series`, as compact JSON text
+                               // (a JSON tree is five times its size, and up to maxSeries
+                               // are kept)
     bool created = false;
     int count = 1;     // occurrences seen
     int written = 0;   // occurrences the server knows of
