@@ -101,9 +101,11 @@ Json mergePatchTo(const Json& from, const Json& to) {
 
 }  // namespace
 
-// A model that has never been deployed gets one Event for its first deployment, ModelReady,
-// rather than one for each step on the way (the image resolved, the Deployment and the
-// Service created): at thousands of models applied at once, those were half of all writes.
+// A model with no stable revision in status yet (its first reconcile) gets one Event for its
+// first deployment, ModelReady, rather than one for each step on the way (the image
+// resolved, the Deployment and the Service created): at thousands of models applied at
+// once, those were half of all writes. Should it never become Ready, the Stalled condition
+// comes with a Warning Event (writeStatus).
 static bool deployedBefore(const api::MLModel& model) {
   return model.status.is_object() && model.status.has_object_field("stable");
 }
@@ -155,13 +157,17 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
     plan = rollout::planRollout(planInput(model, ro.value(), mon.value(), image, rs),
                                 *deps_.providers);
     applied = applyPlan(model, ro.value(), image, *plan);
-    if (!applied.error) report(model, *plan);
+    if (!applied.error) report(model, *plan, mon.value().enabled);
   }
 
   // A plan that could not be applied is not stored: the next attempt plans again.
   const rollout::Plan* stored = plan && !applied.error ? &*plan : nullptr;
   const auto status = buildStatus(model, image, stored, applied);
-  if (auto w = writeStatus(model, status); !w) {
+  bool warned = image.error.has_value() || applied.error.has_value();
+  if (plan) {
+    for (const auto& e : plan->events) warned = warned || e.warning;
+  }
+  if (auto w = writeStatus(model, status, !warned); !w) {
     spdlog::warn("mlmodel {}: status update failed: {}", key, w.error().message);
     return kube::WorkResult::retry();
   }
@@ -381,7 +387,7 @@ core::Status Reconciler::setRouteWeight(const api::MLModel& model, const std::st
   return core::Ok{};
 }
 
-void Reconciler::report(const api::MLModel& model, const rollout::Plan& plan) {
+void Reconciler::report(const api::MLModel& model, const rollout::Plan& plan, bool monitored) {
   for (const auto& e : plan.events) {
     event(model, e.warning ? kube::EventType::kWarning : kube::EventType::kNormal, e.reason.c_str(),
           "Rollout", e.message);
@@ -390,8 +396,9 @@ void Reconciler::report(const api::MLModel& model, const rollout::Plan& plan) {
   const auto& ns = model.metadata.ns;
   const auto& name = model.metadata.name;
   for (const auto& m : plan.measured) deps_.metrics->measured(ns, name, plan.measuredTrack, m);
-  deps_.metrics->rolloutState(ns, name, plan.status.canary ? plan.status.canary->weight : -1,
-                              plan.degraded.has_value());
+  deps_.metrics->rolloutState(
+      ns, name, plan.status.canary ? plan.status.canary->weight : -1,
+      monitored ? std::optional<bool>(plan.degraded.has_value()) : std::nullopt);
   for (const auto& outcome : plan.finished) deps_.metrics->rolloutFinished(ns, name, outcome);
 }
 
@@ -517,7 +524,8 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
   return st;
 }
 
-core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& status) {
+core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& status,
+                                     bool warnOnStall) {
   if (status == model.status) return core::Ok{};
   const Json prevConds =
       model.status.has_array_field("conditions") ? model.status.at("conditions") : Json::array();
@@ -541,6 +549,14 @@ core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& stat
   if (isReady && !wasReady) {
     event(model, kube::EventType::kNormal, "ModelReady", "Reconcile",
           stringAt(*nowReady, {"message"}));
+  }
+  const Json* prevStalled = findCondition(prevConds, "Stalled");
+  const Json* nowStalled = findCondition(status.at("conditions"), "Stalled");
+  if (warnOnStall && nowStalled &&
+      (!prevStalled || stringAt(*prevStalled, {"reason"}) != stringAt(*nowStalled, {"reason"}))) {
+    const auto reason = stringAt(*nowStalled, {"reason"});
+    event(model, kube::EventType::kWarning, reason.c_str(), "Reconcile",
+          stringAt(*nowStalled, {"message"}));
   }
   return core::Ok{};
 }

@@ -69,8 +69,10 @@ class Reconciler {
                             const Json& desired, const char* kind);
   Json buildStatus(const api::MLModel& model, const Image& image, const rollout::Plan* plan,
                    const Applied& applied) const;
-  core::Status writeStatus(const api::MLModel& model, const Json& status);
-  void report(const api::MLModel& model, const rollout::Plan& plan);
+  // warnOnStall: when the write makes the model Stalled, say why in a Warning Event too
+  // (false when this reconcile already sent one).
+  core::Status writeStatus(const api::MLModel& model, const Json& status, bool warnOnStall = false);
+  void report(const api::MLModel& model, const rollout::Plan& plan, bool monitored);
   kube::WorkResult invalid(const Json& object, const core::Error& error);
   void event(const api::MLModel& model, kube::EventType type, const char* reason,
              const char* action, const std::string& note);

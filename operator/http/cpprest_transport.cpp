@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <stdexcept>
 
 #include "core/encoding.h"
 #include "http/transport.h"
@@ -120,7 +121,9 @@ class CpprestTransport final : public Transport {
         // cpprest gives every connection a context loaded with the system's whole CA bundle
         // (~0.7 MB each); with a CA of our own only that one is trusted (as kubectl does), so
         // a fresh store replaces the bundle and its memory is freed.
-        SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+        X509_STORE* store = X509_STORE_new();
+        if (store == nullptr) throw std::runtime_error("TLS: X509_STORE_new failed");
+        SSL_CTX_set_cert_store(ctx.native_handle(), store);
         ctx.add_certificate_authority(boost::asio::buffer(tls.caPem));
       }
       if (!tls.certPem.empty()) ctx.use_certificate_chain(boost::asio::buffer(tls.certPem));

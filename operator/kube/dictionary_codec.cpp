@@ -7,10 +7,11 @@
 namespace mlmodel::kube {
 namespace {
 
-// Raw deflate (no header: the dictionary is implied) with a full 32 KiB window so that
-// every byte of the dictionary can be referenced, and a small hash table (memLevel 4):
-// resetting the stream clears the table, and objects are small.
-constexpr int kWindowBits = -15;
+// Raw deflate (no header: the dictionary is implied) with a 16 KiB window, room for the
+// 8 KiB dictionary and an object of several KiB, and a small hash table (memLevel 4):
+// resetting the stream clears the table, and objects are small. The streams live as long
+// as their thread (~100 KiB for one that compresses, ~20 KiB for one that only reads).
+constexpr int kWindowBits = -14;
 constexpr int kMemLevel = 4;
 
 struct Streams {
@@ -70,9 +71,9 @@ std::string DictionaryCodec::compress(std::string_view text) const {
   } else {
     deflateReset(&z);
   }
-  if (!dictionary_.empty()) {
-    deflateSetDictionary(&z, bytes(dictionary_), static_cast<uInt>(dictionary_.size()));
-  }
+  if (!dictionary_.empty() &&
+      deflateSetDictionary(&z, bytes(dictionary_), static_cast<uInt>(dictionary_.size())) != Z_OK)
+    throw std::runtime_error("dictionary codec: deflateSetDictionary failed");
   std::string out;
   putLength(out, text.size());
   const size_t head = out.size();
@@ -99,9 +100,9 @@ std::string DictionaryCodec::decompress(std::string_view packed) const {
   } else {
     inflateReset(&z);
   }
-  if (!dictionary_.empty()) {
-    inflateSetDictionary(&z, bytes(dictionary_), static_cast<uInt>(dictionary_.size()));
-  }
+  if (!dictionary_.empty() &&
+      inflateSetDictionary(&z, bytes(dictionary_), static_cast<uInt>(dictionary_.size())) != Z_OK)
+    throw std::runtime_error("dictionary codec: inflateSetDictionary failed");
   std::string out(n, '\0');
   z.next_in = bytes(packed);
   z.avail_in = static_cast<uInt>(packed.size());

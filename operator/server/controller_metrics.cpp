@@ -75,7 +75,7 @@ void ControllerMetrics::measured(const std::string& ns, const std::string& name,
 }
 
 void ControllerMetrics::rolloutState(const std::string& ns, const std::string& name,
-                                     int canaryWeight, bool degraded) {
+                                     int canaryWeight, std::optional<bool> degraded) {
   models_->rolloutState(ns, name, canaryWeight, degraded);
 }
 

@@ -39,7 +39,7 @@ class ControllerMetrics final : public controller::RolloutMetrics {
   void measured(const std::string& ns, const std::string& name, const std::string& track,
                 const analysis::Measurement& m) override;
   void rolloutState(const std::string& ns, const std::string& name, int canaryWeight,
-                    bool degraded) override;
+                    std::optional<bool> degraded) override;
   void rolloutFinished(const std::string& ns, const std::string& name,
                        const std::string& outcome) override;
   const std::shared_ptr<ModelMetrics>& perModel() const { return models_; }

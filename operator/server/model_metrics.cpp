@@ -40,11 +40,11 @@ void ModelMetrics::model(const std::string& ns, const std::string& name, const s
 }
 
 void ModelMetrics::rolloutState(const std::string& ns, const std::string& name, int canaryWeight,
-                                bool degraded) {
+                                std::optional<bool> degraded) {
   std::lock_guard lock(mu_);
   auto& r = rows_[ns][name];
   r.canaryWeight = static_cast<int16_t>(canaryWeight < 0 ? -1 : canaryWeight);
-  r.degraded = degraded ? 1 : 0;
+  r.degraded = static_cast<int8_t>(degraded ? (*degraded ? 1 : 0) : -1);
 }
 
 void ModelMetrics::rolloutFinished(const std::string& ns, const std::string& name,

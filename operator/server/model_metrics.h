@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,16 +20,16 @@ namespace mlmodel::server {
 //   mlmodel_ready_replicas{namespace,name}
 //   mlmodel_phase{namespace,name,phase}      1, for the current phase only
 //   mlmodel_canary_weight{namespace,name}    while a canary runs
-//   mlmodel_degraded{namespace,name}         once the rollout state is known
+//   mlmodel_degraded{namespace,name}         for a model with continuous verification
 //   mlmodel_rollouts_total{namespace,name,outcome}   once a rollout ended so
 class ModelMetrics final : public prometheus::Collectable {
  public:
   // phase: Pending, Progressing, Ready, Degraded or Failed.
   void model(const std::string& ns, const std::string& name, const std::string& phase,
              int64_t readyReplicas);
-  // canaryWeight < 0: no canary runs.
+  // canaryWeight < 0: no canary runs; degraded: nullopt without continuous verification.
   void rolloutState(const std::string& ns, const std::string& name, int canaryWeight,
-                    bool degraded);
+                    std::optional<bool> degraded);
   // outcome: Promoted, RolledBack or Aborted.
   void rolloutFinished(const std::string& ns, const std::string& name, const std::string& outcome);
   // Every series of the model goes.

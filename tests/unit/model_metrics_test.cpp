@@ -21,6 +21,7 @@ TEST(ModelMetricsTest, EachModelHasItsStateAsSeries) {
   m.model("ml", "fraud", "Ready", 3);
   m.model("ml", "churn", "Progressing", 1);
   m.rolloutState("ml", "churn", 25, false);
+  m.rolloutState("ml", "fraud", -1, std::nullopt);  // no continuous verification
   const auto text = scrape(m);
   EXPECT_TRUE(has(text, R"(mlmodel_ready{name="fraud",namespace="ml"} 1)")) << text;
   EXPECT_TRUE(has(text, R"(mlmodel_ready{name="churn",namespace="ml"} 0)")) << text;
@@ -33,6 +34,7 @@ TEST(ModelMetricsTest, EachModelHasItsStateAsSeries) {
   // Only the current phase, and no canary series for a model without a canary.
   EXPECT_EQ(text.find(R"(name="fraud",namespace="ml",phase="Progressing")"), std::string::npos);
   EXPECT_EQ(text.find(R"(mlmodel_canary_weight{name="fraud")"), std::string::npos);
+  EXPECT_EQ(text.find(R"(mlmodel_degraded{name="fraud")"), std::string::npos);
 }
 
 TEST(ModelMetricsTest, APhaseChangeReplacesTheSeriesAndTheCanaryGoesWhenItEnds) {

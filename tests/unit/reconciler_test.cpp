@@ -147,6 +147,34 @@ TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) 
   EXPECT_EQ(reasons(), (std::vector<std::string>{"ModelReady", "DeploymentCreated"}));
 }
 
+TEST_F(ReconcilerTest, AFirstDeploymentThatNeverBecomesAvailableStallsWithAWarningEvent) {
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto deploying = lastStatusPatch();
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", deploying);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 0);
+  auto d = *deployments.get("ml/fraud");
+  d["status"]["conditions"] = Json::parse(
+      R"([{"type":"Progressing","status":"False","reason":"ProgressDeadlineExceeded",
+           "message":"ReplicaSet \"fraud-5d4\" has timed out progressing."}])");
+  deployments.upsert("ml/fraud", d);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto stalled = lastStatusPatch();
+  ASSERT_NE(condition(stalled, "Stalled"), nullptr);
+  ASSERT_EQ(events.events().size(), 1u);
+  EXPECT_EQ(events.events()[0].reason, "ProgressDeadlineExceeded");
+  EXPECT_EQ(events.events()[0].type, kube::EventType::kWarning);
+  // Still stalled on the next pass: no second Event.
+  auto merged = deploying;
+  for (const auto& [k, v] : stalled.as_object()) merged[k] = v;
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", merged);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(events.events().size(), 1u);
+}
+
 TEST_F(ReconcilerTest, AModelThatIsAlreadyRightCausesNoWrite) {
   putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
   putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
