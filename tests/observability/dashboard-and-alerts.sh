@@ -39,6 +39,23 @@ poll 90 rolled || fail_with "v3 not rolled back"
 kubectl -n "$ns" patch mlmodel om --type merge -p '{"spec":{"rollout":{"paused":true}}}' >/dev/null
 set_image om 4.0.0
 poll 30 has_canary om || fail_with "no canary for v4"
+# A healthy model under continuous verification (mlmodel_degraded is exported for such models).
+cat <<YAML | kubectl -n "$ns" apply -f - >/dev/null
+apiVersion: serving.mlops.dev/v1alpha1
+kind: MLModel
+metadata: {name: watched}
+spec:
+  image: "$REGISTRY/$repo:1.0.0"
+  replicas: 1
+  monitoring:
+    enabled: true
+    interval: 2s
+    prometheus: {address: "$PROMETHEUS_URL"}
+    metrics:
+    - {name: error-rate, query: 'vector(0)', max: 0.05}
+YAML
+mm_wait_query "max(mlmodel_degraded{job=\"$job\",name=\"watched\"})" 'v == 0' 60 ||
+  fail "Prometheus did not scrape mlmodel_degraded for the monitored model"
 mm_wait_query "sum(mlmodel_rollouts_total{job=\"$job\",outcome=\"RolledBack\"})" 'v >= 1' 30 ||
   fail "Prometheus did not scrape the operator's rollout metrics"
 mm_wait_query "max(mlmodel_canary_weight{job=\"$job\"})" 'v == 25' 30 ||
