@@ -294,14 +294,10 @@ timed_create() {
   creator=$!
   reached=0
   # A watch the server ends early is started again; each start lists the current state.
-  # Each lasts at most 30 s: a watch that stalled without ending (seen once at 1,000
-  # models, 155 seen Ready while all were) is replaced by a fresh list.
-  local slice
   while [ "$reached" -lt "$n" ] && [ $SECONDS -lt $end ]; do
     fifo="$tmp/watch.$((round++))"
     mkfifo "$fifo"
-    slice=$((end - SECONDS)); [ "$slice" -le 30 ] || slice=30
-    timeout "$slice" kubectl -n "$ns" get "$resource" --watch \
+    timeout "$((end - SECONDS))" kubectl -n "$ns" get "$resource" --watch \
       -o jsonpath="{.metadata.name} $jp{\"\\n\"}" >"$fifo" 2>>"$tmp/watch.err" &
     watcher=$!
     reached=$($STREAM_AWK -v n="$n" -v want="$want" '
