@@ -70,6 +70,18 @@ class ReconcilerTest : public ::testing::Test {
     services.upsert("ml/fraud", controller::desiredService(m));
   }
 
+  // A new model's first reconcile (Deployment, Service, status), then the model as the API
+  // server holds it afterwards; returns the status that pass wrote.
+  Json firstPass() {
+    const std::string spec = R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})";
+    putModel(spec);
+    for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+    reconciler->reconcile("ml/fraud");
+    const auto status = lastStatusPatch();
+    putModel(spec, status);
+    return status;
+  }
+
   std::vector<std::string> reasons() const {
     std::vector<std::string> out;
     for (auto& e : events.events()) out.push_back(e.reason);
@@ -130,11 +142,7 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
 }
 
 TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {
-  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
-  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
-  reconciler->reconcile("ml/fraud");
-  const auto deploying = lastStatusPatch();
-  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", deploying);
+  const auto deploying = firstPass();
   putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
   transport->respond(200, "{}");
   reconciler->reconcile("ml/fraud");
@@ -148,11 +156,7 @@ TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) 
 }
 
 TEST_F(ReconcilerTest, AFirstDeploymentThatNeverBecomesAvailableStallsWithAWarningEvent) {
-  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})");
-  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
-  reconciler->reconcile("ml/fraud");
-  const auto deploying = lastStatusPatch();
-  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", deploying);
+  const auto deploying = firstPass();
   putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 0);
   auto d = *deployments.get("ml/fraud");
   d["status"]["conditions"] = Json::parse(
