@@ -10,7 +10,7 @@ BUILD_DIR="${BUILD_DIR:-build-release}"
 hack/install-deps.sh >/dev/null
 hack/build-tools.sh 2>/dev/null
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench mlmodel-operator >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench mlmodel_wait_ready mlmodel-operator >/dev/null
 
 hack/bench-cluster.sh
 

@@ -9,6 +9,9 @@ TOOLS_ROOT="$CACHE_ROOT/tools"
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# free_port: a loopback port the kernel says is free now (a random guess may hit one the
+# cluster holds).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # tool_dir NAME VERSION: where one tool version's binaries live.
 tool_dir() { printf '%s/%s-%s' "$TOOLS_ROOT" "$1" "$2"; }

@@ -160,8 +160,12 @@ int runOperator(const Options& o) {
     onModel.onUpdate = [&](const ObjectPtr& a, const ObjectPtr& b) {
       if (specOrMetaChanged(*a, *b)) queue->add(kube::objectKey(*b));
     };
+    // A deleted model is reconciled once more, after any reconcile of it in flight (the
+    // queue never runs one key twice at once): that pass finds it gone and drops its
+    // series, which the reconcile in flight may have just written again.
     onModel.onDelete = [&](const ObjectPtr& m, bool) {
       reconcileMetrics.forget(metaString(*m, "namespace"), metaString(*m, "name"));
+      queue->add(kube::objectKey(*m));
     };
     c->models.addHandlers(onModel);
     kube::EventHandlers onOwned;
@@ -239,6 +243,8 @@ int runOperator(const Options& o) {
       const int64_t rr =
           st.has_integer_field("readyReplicas") ? st.at("readyReplicas").as_number().to_int64() : 0;
       reconcileMetrics.model(metaString(*m, "namespace"), metaString(*m, "name"), phase, rr);
+    } else if (const auto slash = key.find('/'); slash != std::string::npos) {
+      reconcileMetrics.forget(key.substr(0, slash), key.substr(slash + 1));
     }
     spdlog::debug("reconciled mlmodel={} result={}", key, result);
     return r;

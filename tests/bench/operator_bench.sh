@@ -27,15 +27,18 @@
 # created by one kubectl in one go, timed until every Deployment is Available), then the
 # operator (Release, started before the create, watching only its namespace; N MLModels
 # created by one kubectl in one go, timed until every one is Ready). Extra KWOK nodes hold
-# the pods. Readiness is followed by a watch (a list, then every change), so it is seen
-# when it happens and costs the cluster little. The operator's peak RSS (VmHWM) and CPU
-# time (utime + stime) are read once every model is Ready and the operator has gone quiet,
-# before it is stopped; its API requests come from its /metrics, its Events from the API.
+# the pods. Readiness is followed by an informer (mlmodel_wait_ready: a list, then every
+# change), so it is seen when it happens and costs the cluster little. The operator's peak
+# RSS (VmHWM) and CPU time (utime + stime) are read once every model is Ready and the
+# operator has gone quiet, before it is stopped; its API requests come from its /metrics,
+# its Events from the API.
 # Prints one line per figure: bench: <name> <value> <unit>; details go to stderr.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$REPO_ROOT/hack/lib.sh"  # free_port
 BUILD_DIR=${1:-$REPO_ROOT/build-release}
 OPERATOR=$BUILD_DIR/operator/mlmodel-operator
+WAIT_READY=$BUILD_DIR/tests/mlmodel_wait_ready
 MODELS=${BENCH_MODELS:-1000 5000}
 MODE=${BENCH_CLUSTER:-private}
 QPS=${BENCH_CLIENT_QPS:-300}
@@ -51,6 +54,7 @@ fmt() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }'; }
 
 [ -x "$OPERATOR" ] || fail "no operator binary at $OPERATOR (cmake --build $BUILD_DIR --target mlmodel-operator)"
+[ -x "$WAIT_READY" ] || fail "no $WAIT_READY (cmake --build $BUILD_DIR --target mlmodel_wait_ready)"
 case $MODE in shared | private) ;; *) fail "BENCH_CLUSTER: private or shared, not '$MODE'" ;; esac
 for n in $MODELS; do [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"; done
 
@@ -59,7 +63,7 @@ private=""     # the state directory of the private cluster while one runs
 namespaces=()  # namespaces made on the shared cluster
 nodes=0        # extra nodes made on the shared cluster
 op=""          # the operator's pid while it runs
-watcher=""     # a kubectl watch's pid while it runs
+watcher=""     # mlmodel_wait_ready's pid while it runs
 digest=""      # the pushed image, on the shared cluster's registry
 status=0
 
@@ -278,42 +282,64 @@ render_floor() {  # N
 }
 
 # ---- measuring -----------------------------------------------------------------------------
-# mawk reads a pipe in large blocks unless told otherwise: the watch is read as it comes.
-STREAM_AWK=awk
-if awk -W version 2>/dev/null | grep -q mawk; then STREAM_AWK="awk -W interactive"; fi
+# cpu_sample: "NAME SECONDS" of CPU time so far for the private cluster's components, the
+# operator and the whole machine (what the floor and the operator cost, and where).
+cpu_sample() {
+  local f pid hz
+  hz=$(getconf CLK_TCK)
+  {
+    if [ -n "$private" ]; then
+      for f in "$private"/pids/*.pid; do
+        pid=$(cat "$f")
+        [ -r "/proc/$pid/stat" ] && echo "$(basename "$f" .pid) $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')"
+      done
+    fi
+    [ -z "$op" ] || echo "operator $(sed 's/^.*) //' "/proc/$op/stat" | awk '{ print $12 + $13 }')"
+    awk '/^cpu / { print "machine-busy", $2 + $3 + $4 + $7 + $8 }' /proc/stat
+  } | awk -v hz="$hz" '{ print $1, $2 / hz }'
+}
 
-# timed_create NS FILE N RESOURCE JSONPATH WANT LIMIT: creates FILE with one kubectl and
-# follows RESOURCE with a watch until N of them show WANT at JSONPATH. Sets $elapsed
-# (seconds from the start of the create) and $reached (how many got there).
+# timed_create NS FILE N RESOURCE CONDITION LIMIT WHAT: creates FILE with one kubectl while
+# mlmodel_wait_ready follows RESOURCE (an informer: a list, then every change, relisting or
+# reconnecting when the server ends a watch) until N of them have CONDITION True. Sets
+# $elapsed (seconds from the start of the create) and $reached (1 when all got there).
+# Readiness is seen when it happens and costs the cluster one watch. (A `kubectl get
+# --watch` did this before; twice at 1,000 objects it stopped reporting changes, without an
+# error, while every object had turned Ready.)
 timed_create() {
-  local ns=$1 file=$2 n=$3 resource=$4 jp=$5 want=$6 limit=$7
-  local t0 end creator fifo round=0
+  local ns=$1 file=$2 n=$3 resource=$4 condition=$5 limit=$6 what=$7
+  local t0 creator line out="$tmp/wait.out"
+  reached_count=""
+  : >"$out"
+  "$WAIT_READY" "$ns" "$resource" "$condition" "$n" "$limit" >"$out" 2>>"$tmp/wait.err" &
+  watcher=$!
+  local end=$((SECONDS + 60))
+  until grep -qx synced "$out"; do
+    kill -0 "$watcher" 2>/dev/null || fail "mlmodel_wait_ready exited: $(cat "$tmp/wait.err")"
+    [ $SECONDS -lt $end ] || fail "mlmodel_wait_ready did not sync within 60 s"
+    sleep 0.05
+  done
+  cpu_sample >"$tmp/cpu-before"
   t0=$(now)
-  end=$((SECONDS + limit))
   kubectl -n "$ns" create -f "$file" >/dev/null 2>"$tmp/create.err" &
   creator=$!
+  wait "$watcher" || true
+  watcher=""
+  cpu_sample >"$tmp/cpu-after"
+  say "$what, N=$n: CPU seconds until $condition, by process: $(awk '
+    NR == FNR { b[$1] = $2; next }
+    { printf "%s %.1f; ", $1, $2 - b[$1] }' "$tmp/cpu-before" "$tmp/cpu-after")"
+  line=$(tail -n 1 "$out")
   reached=0
-  # A watch the server ends early is started again; each start lists the current state.
-  while [ "$reached" -lt "$n" ] && [ $SECONDS -lt $end ]; do
-    fifo="$tmp/watch.$((round++))"
-    mkfifo "$fifo"
-    timeout "$((end - SECONDS))" kubectl -n "$ns" get "$resource" --watch \
-      -o jsonpath="{.metadata.name} $jp{\"\\n\"}" >"$fifo" 2>>"$tmp/watch.err" &
-    watcher=$!
-    reached=$($STREAM_AWK -v n="$n" -v want="$want" '
-      $2 == want && !($1 in ok) { ok[$1] = 1; c++ }
-      $2 != want && ($1 in ok) { delete ok[$1]; c-- }
-      c >= n { exit }
-      END { print c + 0 }' <"$fifo")
-    stop_watcher
-    rm -f "$fifo"
-  done
-  elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+  case $line in
+    reached\ *) reached=1; elapsed=$(awk -v a="$t0" -v b="${line#reached }" 'BEGIN { print b - a }') ;;
+    *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'); reached_count=${line#timeout } ;;
+  esac
   if ! wait "$creator"; then
     say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"
     return 1
   fi
-  [ "$reached" -ge "$n" ]
+  [ "$reached" = 1 ]
 }
 
 metric_sum() {  # metric_sum FILE REGEX: the sum of the samples whose line matches REGEX
@@ -338,31 +364,32 @@ run_floor() {  # N LIMIT
   new_namespace "floor-$n"
   render_floor "$n" >"$tmp/floor.yaml"
   say "floor, N=$n: creating $n Deployments and $n Services in $ns"
-  if timed_create "$ns" "$tmp/floor.yaml" "$n" deployments \
-    '{.status.conditions[?(@.type=="Available")].status}' True "$limit"; then
+  if timed_create "$ns" "$tmp/floor.yaml" "$n" deployments Available "$limit" floor; then
     floor_seconds=$elapsed
     echo "bench: floor_models_${n}_ready_seconds $(fmt "$elapsed") s"
   else
-    say "FAIL: floor, N=$n: $reached of $n Deployments Available after $(fmt "$elapsed") s"
+    say "FAIL: floor, N=$n: ${reached_count:-?} of $n Deployments Available after $(fmt "$elapsed") s"
     status=1
   fi
   done_with "$ns"
 }
 
 run_operator() {  # N LIMIT
-  local n=$1 limit=$2 port log m
+  local n=$1 limit=$2 port hport log m
   cluster_for "operator, N=$n" "$n"
   new_namespace "op-$n"
-  port=$((20000 + RANDOM % 20000))
+  port=$(free_port)
+  hport=$(free_port)
+  while [ "$hport" = "$port" ]; do hport=$(free_port); done
   log="$tmp/operator-$n.log"
   m="$tmp/metrics-$n"
   # shellcheck disable=SC2086
   "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level warn \
-    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
+    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$hport" \
     ${BENCH_OPERATOR_ARGS:-} >"$log" 2>&1 &
   op=$!
   local end=$((SECONDS + 30))
-  until curl -sf "127.0.0.1:$((port + 1))/readyz" >/dev/null 2>&1; do
+  until curl -sf "127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
     kill -0 "$op" 2>/dev/null || fail "the operator exited: $(tail -n 5 "$log")"
     [ $SECONDS -lt $end ] || fail "the operator was not ready within 30 s: $(tail -n 5 "$log")"
     sleep 0.2
@@ -371,8 +398,7 @@ run_operator() {  # N LIMIT
   apiserver_writes >"$tmp/apiserver-before"
   say "operator, N=$n: creating $n MLModels in $ns (operator pid $op)"
   local ok=1
-  timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels \
-    '{.status.conditions[?(@.type=="Ready")].status}' True "$limit" || ok=0
+  timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels Ready "$limit" operator || ok=0
 
   # Let the work queue and the Event sender drain (bounded), then read the figures while
   # the operator still runs.
@@ -400,7 +426,7 @@ run_operator() {  # N LIMIT
       echo "bench: operator_models_${n}_ready_ratio_to_floor $(div "$elapsed" "$floor_seconds") x"
     fi
   else
-    say "FAIL: operator, N=$n: $reached of $n models Ready after $(fmt "$elapsed") s; last log lines:"
+    say "FAIL: operator, N=$n: ${reached_count:-?} of $n models Ready after $(fmt "$elapsed") s; last log lines:"
     tail -n 20 "$log" >&2
     status=1
   fi

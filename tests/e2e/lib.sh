@@ -35,7 +35,6 @@ push_images() {
 # start_operator: the operator binary for namespace $ns, its log in $oplog.
 oplog=$E2E_TMP/operator.log
 # Ports the kernel reports free (a fixed random range collided with the cluster's own ports).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 opport=$(free_port)
 hport=$(free_port); while [ "$hport" = "$opport" ]; do hport=$(free_port); done
 # OPERATOR_ARGS adds flags; E2E_OPERATOR_KUBECONFIG runs it under another identity (tests/rbac: the chart's

@@ -11,14 +11,15 @@ repo="e2e/model-$RANDOM"
 d1=$("$REPO_ROOT/hack/push-image.sh" "$repo" 1.0.0)
 d2=$("$REPO_ROOT/hack/push-image.sh" "$repo" 2.0.0)
 
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
+hport=$(free_port); while [ "$hport" = "$port" ]; do hport=$(free_port); done
 log=$(mktemp)
 start_operator() {
   KUBECONFIG=${E2E_OPERATOR_KUBECONFIG:-$KUBECONFIG} "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \
-    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$((port + 1))" \
+    --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$hport" \
     >>"$log" 2>&1 &
   op=$!
-  poll 30 curl -sf "127.0.0.1:$((port + 1))/readyz" >/dev/null || fail "operator not ready: $(tail "$log")"
+  poll 30 curl -sf "127.0.0.1:$hport/readyz" >/dev/null || fail "operator not ready: $(tail "$log")"
 }
 stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
 trap 'stop_operator; kubectl delete namespace $ns --wait=false >/dev/null 2>&1; rm -f "$log"' EXIT
@@ -91,8 +92,12 @@ patches=$(curl -sf "127.0.0.1:$port/metrics" |
 [ "$patches" = 0 ] || fail "the restarted operator wrote $patches times to a model already right: $(tail -20 "$log")"
 [ "$(rvs)" = "$before" ] || fail "objects changed across a restart at rest: $before -> $(rvs)"
 
-echo "-- deleting the MLModel removes what it owned"
+echo "-- deleting the MLModel removes what it owned, and its series"
+series() { curl -sf "127.0.0.1:$port/metrics" | grep -E '^mlmodel_[a-z_]+[{].*name="fraud"' | grep -F "namespace=\"$ns\"" || true; }
+[ -n "$(series)" ] || fail "the model has no mlmodel_* series before its deletion"
 kubectl -n "$ns" delete mlmodel fraud >/dev/null
 gone() { [ -z "$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name)" ]; }
 poll 60 gone || fail "owned objects left behind: $(kubectl -n "$ns" get deploy,svc)"
+no_series() { [ -z "$(series)" ]; }
+poll 30 no_series || fail "the deleted model's series are still exported: $(series)"
 echo "ok: operator e2e"

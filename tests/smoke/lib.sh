@@ -3,6 +3,8 @@
 set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# free_port
+. "$(dirname "${BASH_SOURCE[0]}")/../../hack/lib.sh"
 
 for v in KUBECONFIG PROMETHEUS_URL REGISTRY; do
   [ -n "${!v:-}" ] || fail "$v is not set: run under hack/test.sh or eval \"\$(hack/cluster.sh env)\""
