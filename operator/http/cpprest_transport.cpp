@@ -42,6 +42,9 @@ wh::http_request toCpprest(const Request& in) {
   return req;
 }
 
+// Reads the body in chunks of whatever has arrived and splits lines itself: cpprest's
+// read_line takes two locks and may schedule a task per byte, which made reading watch
+// events a large share of the operator's CPU time.
 class CpprestLineStream final : public LineStream {
  public:
   CpprestLineStream(wh::http_response response, pplx::cancellation_token_source cancel)
@@ -50,10 +53,24 @@ class CpprestLineStream final : public LineStream {
 
   core::Result<std::optional<std::string>> readLine() override {
     try {
-      concurrency::streams::container_buffer<std::string> line;
-      const size_t n = body_.read_line(line).get();
-      if (n == 0 && body_.is_eof()) return std::optional<std::string>();
-      return std::optional<std::string>(std::move(line.collection()));
+      for (;;) {
+        const auto nl = buffer_.find('\n', scanned_);
+        if (nl != std::string::npos) {
+          std::string line = buffer_.substr(0, nl);
+          buffer_.erase(0, nl + 1);
+          scanned_ = 0;
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          return std::optional<std::string>(std::move(line));
+        }
+        scanned_ = buffer_.size();
+        if (!fill()) {
+          if (buffer_.empty()) return std::optional<std::string>();
+          std::string last = std::move(buffer_);  // a last line without its newline
+          buffer_.clear();
+          scanned_ = 0;
+          return std::optional<std::string>(std::move(last));
+        }
+      }
     } catch (const std::exception& e) {
       return core::Error{std::string("reading stream: ") + e.what()};
     }
@@ -62,9 +79,24 @@ class CpprestLineStream final : public LineStream {
   void cancel() override { cancel_.cancel(); }
 
  private:
+  // Appends what has arrived, waiting for at least one byte; false at the end of the body.
+  bool fill() {
+    auto sb = body_.streambuf();
+    constexpr size_t kMaxChunk = 64 * 1024;
+    const size_t avail = sb.in_avail();
+    const size_t want = std::clamp<size_t>(avail, 1, kMaxChunk);
+    const size_t old = buffer_.size();
+    buffer_.resize(old + want);
+    const size_t n = sb.getn(reinterpret_cast<uint8_t*>(buffer_.data() + old), want).get();
+    buffer_.resize(old + n);
+    return n > 0;
+  }
+
   wh::http_response response_;
   concurrency::streams::istream body_;
   pplx::cancellation_token_source cancel_;
+  std::string buffer_;   // read but not yet returned
+  size_t scanned_ = 0;   // buffer_ holds no newline before this
 };
 
 class CpprestTransport final : public Transport {

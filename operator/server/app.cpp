@@ -20,6 +20,7 @@
 #include "kube/metrics.h"
 #include "kube/transforms.h"
 #include "kube/workqueue.h"
+#include "registry/caching_resolver.h"
 #include "registry/distribution_resolver.h"
 #include "server/controller_metrics.h"
 #include "server/health_server.h"
@@ -185,7 +186,10 @@ int runOperator(const Options& o) {
   registry::DistributionResolverOptions ropts;
   ropts.insecureRegistries = o.insecureRegistries;
   registry::DistributionResolver registryResolver(registry::cpprestTransportFactory(), ropts);
-  controller::RegistryImageResolver imageResolver(*client, registryResolver);
+  // Models applied together mostly name a few images: one registry request per tag and
+  // pull secret every 10 s, not one per model.
+  registry::CachingResolver cachedResolver(registryResolver, {});
+  controller::RegistryImageResolver imageResolver(*client, cachedResolver);
   kube::EventRecorderOptions eopts;
   eopts.reportingInstance = hostName();
   kube::EventRecorder events(*client, eopts);
