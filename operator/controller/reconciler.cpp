@@ -440,7 +440,13 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
   const Json& prev = model.status;
   Rollout ro = rolloutOf(deps_.deployments->get(key));
   const Rollout canary = rolloutOf(deps_.deployments->get(key + "-canary"));
-  if (applied.stable) ro.done = false;  // the change has yet to roll out
+  if (applied.stable) {
+    // The change has yet to roll out; a Deployment created just now exists, though the
+    // cache has not seen it (saying "missing" would be stale at once, and the next pass,
+    // finding it with no status yet, would have to write again).
+    ro.done = false;
+    ro.exists = true;
+  }
   Json st = Json::object();
   st["observedGeneration"] = Json::number(model.metadata.generation);
   st["url"] = Json::string(serviceUrl(model));

@@ -131,7 +131,9 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
             "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
   EXPECT_EQ(reqs[1].target.rfind("/api/v1/namespaces/ml/services/fraud", 0), 0u);
   const auto status = lastStatusPatch();
-  EXPECT_EQ(status.at("phase").as_string(), "Pending");
+  // The Deployment exists from this pass on, whatever the cache has seen.
+  EXPECT_EQ(status.at("phase").as_string(), "Progressing");
+  EXPECT_EQ(condition(status, "Available")->at("reason").as_string(), "Deployment");
   EXPECT_EQ(condition(status, "ImageResolved")->at("status").as_string(), "True");
   EXPECT_EQ(condition(status, "Ready")->at("status").as_string(), "False");
   EXPECT_EQ(condition(status, "Reconciling")->at("status").as_string(), "True");
@@ -139,6 +141,21 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
   EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'a'));
   // A first deployment is told by one Event, ModelReady, once it serves.
   EXPECT_EQ(reasons(), std::vector<std::string>{});
+}
+
+TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing) {
+  const auto deploying = firstPass();
+  // The cache now holds the Deployment as the API server created it: no status yet.
+  auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
+  api::applyDefaults(m);
+  auto d = controller::desiredDeployment(m, "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
+  d["metadata"]["generation"] = Json::number(1);
+  deployments.upsert("ml/fraud", d);
+  services.upsert("ml/fraud", controller::desiredService(m));
+  const auto before = transport->requests().size();
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  EXPECT_EQ(transport->requests().size(), before);  // no apply, no status write
+  EXPECT_EQ(deploying.at("phase").as_string(), "Progressing");
 }
 
 TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {
