@@ -56,18 +56,19 @@ class CpprestLineStream final : public LineStream {
       for (;;) {
         const auto nl = buffer_.find('\n', scanned_);
         if (nl != std::string::npos) {
-          std::string line = buffer_.substr(0, nl);
-          buffer_.erase(0, nl + 1);
-          scanned_ = 0;
-          if (!line.empty() && line.back() == '\r') line.pop_back();
+          size_t end = nl;
+          if (end > start_ && buffer_[end - 1] == '\r') --end;
+          std::string line = buffer_.substr(start_, end - start_);
+          start_ = scanned_ = nl + 1;
           return std::optional<std::string>(std::move(line));
         }
         scanned_ = buffer_.size();
         if (!fill()) {
-          if (buffer_.empty()) return std::optional<std::string>();
-          std::string last = std::move(buffer_);  // a last line without its newline
+          // The end of the body: a last line without its newline, then nothing.
+          std::string last = buffer_.substr(start_);
           buffer_.clear();
-          scanned_ = 0;
+          start_ = scanned_ = 0;
+          if (last.empty()) return std::optional<std::string>();
           return std::optional<std::string>(std::move(last));
         }
       }
@@ -80,14 +81,23 @@ class CpprestLineStream final : public LineStream {
 
  private:
   // Appends what has arrived, waiting for at least one byte; false at the end of the body.
+  // Lines already returned are dropped here, once per chunk rather than once per line.
   bool fill() {
+    buffer_.erase(0, start_);
+    scanned_ -= start_;
+    start_ = 0;
     auto sb = body_.streambuf();
     constexpr size_t kMaxChunk = 64 * 1024;
-    const size_t avail = sb.in_avail();
-    const size_t want = std::clamp<size_t>(avail, 1, kMaxChunk);
+    const size_t want = std::clamp<size_t>(sb.in_avail(), 1, kMaxChunk);
     const size_t old = buffer_.size();
     buffer_.resize(old + want);
-    const size_t n = sb.getn(reinterpret_cast<uint8_t*>(buffer_.data() + old), want).get();
+    size_t n = 0;
+    try {
+      n = sb.getn(reinterpret_cast<uint8_t*>(buffer_.data() + old), want).get();
+    } catch (...) {  // a failed connection: keep only what was read
+      buffer_.resize(old);
+      throw;
+    }
     buffer_.resize(old + n);
     return n > 0;
   }
@@ -95,8 +105,9 @@ class CpprestLineStream final : public LineStream {
   wh::http_response response_;
   concurrency::streams::istream body_;
   pplx::cancellation_token_source cancel_;
-  std::string buffer_;   // read but not yet returned
-  size_t scanned_ = 0;   // buffer_ holds no newline before this
+  std::string buffer_;  // read; lines before start_ were returned
+  size_t start_ = 0;    // where the next line begins in buffer_
+  size_t scanned_ = 0;  // buffer_ holds no newline between start_ and this
 };
 
 class CpprestTransport final : public Transport {

@@ -114,6 +114,71 @@ std::string formatMicroTime(core::WallTime t) {
   return buf;
 }
 
+// One sender: a queue, the series of the objects whose Events it sends, and a thread.
+class EventRecorder::Shard {
+ public:
+  // One emit(), as queued: the times are when it happened, not when it is sent.
+  struct Pending {
+    ObjectReference regarding{};
+    EventType type = EventType::kNormal;
+    std::string reason{};
+    std::string action{};
+    std::string note{};
+    core::SteadyTime at{};
+    core::WallTime wallAt{};
+  };
+
+  explicit Shard(EventRecorder& owner) : owner_(owner) {}
+  void start() { thread_ = std::thread([this] { run(); }); }
+  bool enqueue(Pending&& p);  // false once stopping
+  std::size_t processUntil(core::SteadyTime deadline);
+  void requestStop(core::SteadyTime deadline);
+  void join();  // after requestStop: the thread's last sends, or this thread's without one
+
+ private:
+  // An Event on the server and the occurrences folded into it.
+  struct Series {
+    std::string ns{};
+    std::string objectName{};  // of the regarding object
+    std::string name{};        // chosen before the create, so that a retried create is idempotent
+    std::string event{};       // the created body, without `series`, as compact JSON text
+                               // (a JSON tree is five times its size, and up to maxSeries
+                               // are kept)
+    bool created = false;
+    int count = 1;     // occurrences seen
+    int written = 0;   // occurrences the server knows of
+    int failures = 0;  // of the current write
+    core::SteadyTime lastObserved{};
+    core::WallTime lastObservedWall{};
+    core::SteadyTime lastWrite{};
+  };
+
+  void run();
+  std::size_t record(const Pending& p);
+  std::size_t write(Series& s, core::SteadyTime now);
+  bool due(const Series& s, core::SteadyTime now) const;
+  std::size_t flushDue(core::SteadyTime now);
+  std::size_t finishAll(core::SteadyTime deadline);
+  core::SteadyTime nextWakeLocked() const;
+  std::string newName(const std::string& objectName);
+
+  EventRecorder& owner_;
+  const EventRecorderOptions& options() const { return owner_.options_; }
+  const core::Clock& clock() const { return owner_.clock_; }
+
+  mutable std::mutex mu_;  // the queue and the thread's state
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  core::SteadyTime stopDeadline_{};
+  core::SteadyTime wakeAt_ = core::SteadyTime::max();  // the next series update due
+  std::thread thread_;
+
+  std::mutex sendMu_;  // the series and the sending, one sender at a time
+  std::unordered_map<std::string, Series> series_;
+  std::uint64_t lastSuffix_ = 0;
+};
+
 EventRecorder::EventRecorder(Client& client, EventRecorderOptions options)
     : client_(client),
       options_(std::move(options)),
@@ -122,7 +187,11 @@ EventRecorder::EventRecorder(Client& client, EventRecorderOptions options)
   options_.reportingInstance = truncateUtf8(options_.reportingInstance, kMaxShortField);
   options_.maxSeries = std::max<std::size_t>(options_.maxSeries, 1);
   options_.maxAttempts = std::max(options_.maxAttempts, 1);
-  if (options_.background) thread_ = std::thread([this] { run(); });
+  options_.senders = std::clamp<std::size_t>(options_.senders, 1, 64);
+  for (std::size_t i = 0; i < options_.senders; ++i) shards_.push_back(std::make_unique<Shard>(*this));
+  if (options_.background) {
+    for (auto& s : shards_) s->start();
+  }
 }
 
 EventRecorder::~EventRecorder() { stop(std::chrono::seconds(5)); }
@@ -136,7 +205,7 @@ bool EventRecorder::emit(const ObjectReference& regarding, EventType type, std::
     return false;
   }
   // Cut here, not in the sender, so that the queue's memory stays bounded too.
-  Pending p;
+  Shard::Pending p;
   p.regarding = regarding;
   p.type = type;
   p.reason = truncateUtf8(reason, kMaxShortField);
@@ -144,20 +213,21 @@ bool EventRecorder::emit(const ObjectReference& regarding, EventType type, std::
   p.note = truncateUtf8(note, kMaxNoteBytes);
   p.at = clock_.steadyNow();
   p.wallAt = clock_.wallNow();
-  std::uint64_t total = 0;
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (stopping_) return false;
-    if (queue_.size() < options_.queueSize) {
-      burst_ = 0;
-      queue_.push_back(std::move(p));
-      cv_.notify_all();
-      return true;
+  if (stopped_.load()) return false;
+  std::size_t q = queued_.load();
+  while (q < options_.queueSize) {
+    if (!queued_.compare_exchange_weak(q, q + 1)) continue;
+    Shard& shard = *shards_[std::hash<std::string>{}(regarding.ns + "/" + regarding.name) %
+                            shards_.size()];
+    if (!shard.enqueue(std::move(p))) {
+      --queued_;
+      return false;
     }
-    ++dropped_;
-    if (burst_++ > 0) return false;  // logged at the start of this burst
-    total = dropped_;
+    burst_ = 0;
+    return true;
   }
+  const std::uint64_t total = ++dropped_;
+  if (burst_++ > 0) return false;  // logged at the start of this burst
   spdlog::warn(
       "events: the queue is full ({} Events): dropping new Events until it drains "
       "({} dropped so far)",
@@ -165,9 +235,32 @@ bool EventRecorder::emit(const ObjectReference& regarding, EventType type, std::
   return false;
 }
 
-std::size_t EventRecorder::processPending() { return processUntil(core::SteadyTime::max()); }
+std::size_t EventRecorder::processPending() {
+  std::size_t requests = 0;
+  for (auto& s : shards_) requests += s->processUntil(core::SteadyTime::max());
+  return requests;
+}
 
-std::size_t EventRecorder::processUntil(core::SteadyTime deadline) {
+void EventRecorder::stop(core::Duration timeout) {
+  if (stopped_.exchange(true)) return;
+  const auto deadline = addSaturating(clock_.steadyNow(), timeout);
+  for (auto& s : shards_) s->requestStop(deadline);
+  for (auto& s : shards_) s->join();
+}
+
+std::uint64_t EventRecorder::dropped() const { return dropped_.load(); }
+
+std::size_t EventRecorder::queued() const { return queued_.load(); }
+
+bool EventRecorder::Shard::enqueue(Pending&& p) {
+  std::lock_guard<std::mutex> guard(mu_);
+  if (stopping_) return false;
+  queue_.push_back(std::move(p));
+  cv_.notify_all();
+  return true;
+}
+
+std::size_t EventRecorder::Shard::processUntil(core::SteadyTime deadline) {
   std::lock_guard<std::mutex> send(sendMu_);
   std::size_t requests = 0;
   std::size_t budget;  // what was queued on entry: a steady stream must not starve flushDue
@@ -180,13 +273,14 @@ std::size_t EventRecorder::processUntil(core::SteadyTime deadline) {
     {
       std::lock_guard<std::mutex> guard(mu_);
       const auto limit = stopping_ ? std::min(deadline, stopDeadline_) : deadline;
-      if (queue_.empty() || clock_.steadyNow() >= limit) break;
+      if (queue_.empty() || clock().steadyNow() >= limit) break;
       p = std::move(queue_.front());
       queue_.pop_front();
+      --owner_.queued_;
     }
     requests += record(p);
   }
-  const auto now = clock_.steadyNow();
+  const auto now = clock().steadyNow();
   if (now < deadline) requests += flushDue(now);
   std::lock_guard<std::mutex> guard(mu_);
   wakeAt_ = nextWakeLocked();
@@ -194,13 +288,13 @@ std::size_t EventRecorder::processUntil(core::SteadyTime deadline) {
   return requests;
 }
 
-std::size_t EventRecorder::record(const Pending& p) {
+std::size_t EventRecorder::Shard::record(const Pending& p) {
   const std::string key = seriesKey(p);
-  const auto now = clock_.steadyNow();
+  const auto now = clock().steadyNow();
   std::size_t requests = 0;
   if (auto it = series_.find(key); it != series_.end()) {
     Series& s = it->second;
-    if (p.at - s.lastObserved < options_.seriesWindow) {
+    if (p.at - s.lastObserved < options().seriesWindow) {
       ++s.count;
       if (p.at > s.lastObserved) {
         s.lastObserved = p.at;
@@ -211,7 +305,9 @@ std::size_t EventRecorder::record(const Pending& p) {
     if (s.written < s.count) requests += write(s, now);  // the old series' last count
     series_.erase(it);
   }
-  if (series_.size() >= options_.maxSeries) {
+  // Each sender remembers its share of the series.
+  const std::size_t senders = owner_.shards_.size();
+  if (series_.size() >= (options().maxSeries + senders - 1) / senders) {
     // Forget the quietest series: its next repeat becomes a new Event.
     auto oldest = std::min_element(series_.begin(), series_.end(), [](auto& a, auto& b) {
       return a.second.lastObserved < b.second.lastObserved;
@@ -232,8 +328,8 @@ std::size_t EventRecorder::record(const Pending& p) {
   meta["namespace"] = Json::string(s.ns);
   e["metadata"] = meta;
   e["eventTime"] = Json::string(formatMicroTime(p.wallAt));
-  e["reportingController"] = Json::string(options_.reportingController);
-  e["reportingInstance"] = Json::string(options_.reportingInstance);
+  e["reportingController"] = Json::string(options().reportingController);
+  e["reportingInstance"] = Json::string(options().reportingInstance);
   e["action"] = Json::string(p.action);
   e["reason"] = Json::string(p.reason);
   e["type"] = Json::string(typeName(p.type));
@@ -246,19 +342,20 @@ std::size_t EventRecorder::record(const Pending& p) {
 
 // The create, and the patch that makes it a series, go at once; later counts and
 // retries wait a heartbeat.
-bool EventRecorder::due(const Series& s, core::SteadyTime now) const {
+bool EventRecorder::Shard::due(const Series& s, core::SteadyTime now) const {
   if (s.written >= s.count) return false;
   if (s.failures == 0 && s.written <= 1) return true;
-  return now - s.lastWrite >= options_.heartbeat;
+  return now - s.lastWrite >= options().heartbeat;
 }
 
-std::size_t EventRecorder::write(Series& s, core::SteadyTime now) {
+std::size_t EventRecorder::Shard::write(Series& s, core::SteadyTime now) {
+  Client& client = owner_.client_;
   std::size_t requests = 1;
   auto create = [&]() {
     Json body = Json::parse(s.event);
     body["metadata"]["name"] = Json::string(s.name);
     if (s.count > 1) body["series"] = seriesJson(s.count, s.lastObservedWall);
-    auto r = client_.create(resources::events, s.ns, body);
+    auto r = client.create(resources::events, s.ns, body);
     // An earlier attempt whose answer was lost may have created it.
     if (!r && isAlreadyExists(r.error()) && s.failures > 0) return core::Result<Json>(body);
     return r;
@@ -269,7 +366,7 @@ std::size_t EventRecorder::write(Series& s, core::SteadyTime now) {
     verb = "patch";
     Json patch = Json::object();
     patch["series"] = seriesJson(s.count, s.lastObservedWall);
-    r = client_.patch(resources::events, s.ns, s.name, PatchType::Merge, patch);
+    r = client.patch(resources::events, s.ns, s.name, PatchType::Merge, patch);
     if (!r && isNotFound(r.error())) {
       // Expired (the API server keeps Events for an hour) or deleted: start a new one.
       s.created = false;
@@ -290,7 +387,7 @@ std::size_t EventRecorder::write(Series& s, core::SteadyTime now) {
     return requests;
   }
   const auto& e = r.error();
-  if (retryable(e) && ++s.failures < options_.maxAttempts) {
+  if (retryable(e) && ++s.failures < options().maxAttempts) {
     spdlog::debug("events: {} of Event {}/{} failed, will retry: {}", verb, s.ns, s.name,
                   e.message);
     return requests;
@@ -302,11 +399,11 @@ std::size_t EventRecorder::write(Series& s, core::SteadyTime now) {
   return requests;
 }
 
-std::size_t EventRecorder::flushDue(core::SteadyTime now) {
+std::size_t EventRecorder::Shard::flushDue(core::SteadyTime now) {
   std::size_t requests = 0;
   for (auto it = series_.begin(); it != series_.end();) {
     Series& s = it->second;
-    if (now - s.lastObserved >= options_.seriesWindow) {
+    if (now - s.lastObserved >= options().seriesWindow) {
       if (s.written < s.count) requests += write(s, now);  // the series' last count
       it = series_.erase(it);
       continue;
@@ -317,20 +414,20 @@ std::size_t EventRecorder::flushDue(core::SteadyTime now) {
   return requests;
 }
 
-core::SteadyTime EventRecorder::nextWakeLocked() const {
+core::SteadyTime EventRecorder::Shard::nextWakeLocked() const {
   auto next = core::SteadyTime::max();
   for (const auto& [key, s] : series_) {
-    if (s.written < s.count) next = std::min(next, addSaturating(s.lastWrite, options_.heartbeat));
-    next = std::min(next, addSaturating(s.lastObserved, options_.seriesWindow));
+    if (s.written < s.count) next = std::min(next, addSaturating(s.lastWrite, options().heartbeat));
+    next = std::min(next, addSaturating(s.lastObserved, options().seriesWindow));
   }
   return next;
 }
 
-std::string EventRecorder::newName(const std::string& objectName) {
+std::string EventRecorder::Shard::newName(const std::string& objectName) {
   // client-go's <name>.<hex nanoseconds>, kept increasing so that two Events recorded in
   // one clock tick (or on a FakeClock) get two names.
   const auto nanos =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.wallNow().time_since_epoch())
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock().wallNow().time_since_epoch())
           .count();
   lastSuffix_ =
       std::max(static_cast<std::uint64_t>(std::max<std::int64_t>(nanos, 0)), lastSuffix_ + 1);
@@ -341,11 +438,11 @@ std::string EventRecorder::newName(const std::string& objectName) {
   return prefix + "." + hex;
 }
 
-void EventRecorder::run() {
+void EventRecorder::Shard::run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    if (queue_.empty() && clock_.steadyNow() < wakeAt_) {
-      clock_.waitUntil(lock, cv_, wakeAt_);
+    if (queue_.empty() && clock().steadyNow() < wakeAt_) {
+      clock().waitUntil(lock, cv_, wakeAt_);
       continue;
     }
     lock.unlock();
@@ -357,49 +454,40 @@ void EventRecorder::run() {
   finishAll(deadline);
 }
 
-std::size_t EventRecorder::finishAll(core::SteadyTime deadline) {
+std::size_t EventRecorder::Shard::finishAll(core::SteadyTime deadline) {
   std::size_t requests = processUntil(deadline);
   {
     std::lock_guard<std::mutex> send(sendMu_);
     for (auto& [key, s] : series_) {
-      if (clock_.steadyNow() >= deadline) break;
-      if (s.written < s.count) requests += write(s, clock_.steadyNow());
+      if (clock().steadyNow() >= deadline) break;
+      if (s.written < s.count) requests += write(s, clock().steadyNow());
     }
   }
   std::size_t left = 0;
   {
     std::lock_guard<std::mutex> guard(mu_);
     left = queue_.size();
-    dropped_ += left;
+    owner_.queued_ -= left;
+    owner_.dropped_ += left;
     queue_.clear();
   }
   if (left > 0) spdlog::warn("events: stopped with {} Events unsent", left);
   return requests;
 }
 
-void EventRecorder::stop(core::Duration timeout) {
-  {
-    std::lock_guard<std::mutex> guard(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    stopDeadline_ = addSaturating(clock_.steadyNow(), timeout);
-    cv_.notify_all();
-  }
+void EventRecorder::Shard::requestStop(core::SteadyTime deadline) {
+  std::lock_guard<std::mutex> guard(mu_);
+  stopping_ = true;
+  stopDeadline_ = deadline;
+  cv_.notify_all();
+}
+
+void EventRecorder::Shard::join() {
   if (thread_.joinable()) {
     thread_.join();
   } else {
     finishAll(stopDeadline_);
   }
-}
-
-std::uint64_t EventRecorder::dropped() const {
-  std::lock_guard<std::mutex> guard(mu_);
-  return dropped_;
-}
-
-std::size_t EventRecorder::queued() const {
-  std::lock_guard<std::mutex> guard(mu_);
-  return queue_.size();
 }
 
 bool RecordingEventEmitter::emit(const ObjectReference& regarding, EventType type,

@@ -1,18 +1,17 @@
 #include "registry/caching_resolver.h"
 
-#include <functional>
-
 namespace mlmodel::registry {
 namespace {
 
-// The reference and who asks: anonymous, or a hash of the credentials (not the secret).
+// The reference and who asks. The credentials themselves are part of the key (they are
+// in memory anyway): a hash could let two passwords of one user share an answer.
 std::string keyOf(const ImageReference& ref, const Credentials* creds) {
   std::string key = ref.str();
   if (creds && !creds->empty()) {
-    key += '\x1f';
-    key += creds->username;
-    key += '\x1f';
-    key += std::to_string(std::hash<std::string>{}(creds->password + '\x1f' + creds->identityToken));
+    for (const std::string* part : {&creds->username, &creds->password, &creds->identityToken}) {
+      key += '\x1f';
+      key += *part;
+    }
   }
   return key;
 }

@@ -15,7 +15,8 @@ namespace mlmodel::registry {
 // image at once (a fleet applied from Git, models sharing a runtime image) cost the
 // registry one request instead of one each. Only answers are remembered, never errors;
 // the key includes the credentials, so a digest resolved with one namespace's pull secret
-// is never handed to a model without it.
+// is never handed to a model without it. A tag pushed again may be answered with its
+// previous digest for up to the TTL.
 //   CachingResolver cached(distribution, {std::chrono::seconds(10)});
 class CachingResolver final : public Resolver {
  public:

@@ -333,7 +333,9 @@ timed_create() {
   reached=0
   case $line in
     reached\ *) reached=1; elapsed=$(awk -v a="$t0" -v b="${line#reached }" 'BEGIN { print b - a }') ;;
-    *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'); reached_count=${line#timeout } ;;
+    timeout\ *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'); reached_count=${line#timeout } ;;
+    *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
+       say "mlmodel_wait_ready ended without a verdict: $(tail -n 3 "$tmp/wait.err")" ;;
   esac
   if ! wait "$creator"; then
     say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"

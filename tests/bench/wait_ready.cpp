@@ -4,7 +4,7 @@
 //   mlmodel_wait_ready NAMESPACE deployments|mlmodels TYPE N TIMEOUT_SECONDS
 // Prints "synced" once its cache is filled (start the create after that line), then
 // "reached <unix seconds>" the moment N objects have the condition, and exits 0; or
-// "timeout <count>" and exits 1. A kubectl --watch did this before, and at 1,000 objects
+// "timeout <count>" once TIMEOUT_SECONDS have passed since "synced", and exits 1. A kubectl --watch did this before, and at 1,000 objects
 // twice stopped reporting changes without an error while the objects had turned Ready.
 #include <chrono>
 #include <condition_variable>
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   }
   const std::string ns = argv[1], resource = argv[2], type = argv[3];
   const size_t want = std::strtoul(argv[4], nullptr, 10);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::atoi(argv[5]));
+  const auto limit = std::chrono::seconds(std::atoi(argv[5]));
   kube::ResourceType rt = kube::resources::deployments;
   if (resource == "mlmodels") {
     rt = kube::ResourceType{"serving.mlops.dev", "v1alpha1", "mlmodels", true};
@@ -72,16 +72,17 @@ int main(int argc, char** argv) {
     std::cerr << "mlmodel_wait_ready: " << cfg.error().message << "\n";
     return 2;
   }
+  // Declared before the informer, so that they outlive its thread on every return.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> ready;
+  double reachedAt = 0;
+
   auto client = kube::makeClient(cfg.value());
   kube::ClientListerWatcher lw(*client, rt, ns);
   kube::InformerOptions opts;
   opts.transform = project;
   kube::Informer informer(lw, opts);
-
-  std::mutex mu;
-  std::condition_variable cv;
-  std::set<std::string> ready;
-  double reachedAt = 0;
   auto note = [&](const kube::ObjectPtr& obj, bool gone) {
     const std::string name = obj->at("metadata").at("name").as_string();
     std::lock_guard<std::mutex> lock(mu);
@@ -103,12 +104,16 @@ int main(int argc, char** argv) {
   h.onDelete = [&](const kube::ObjectPtr& o, bool) { note(o, true); };
   informer.addHandlers(h);
   informer.start();
-  if (!informer.waitForSync(deadline)) {
-    std::printf("timeout 0\n");
+  if (!informer.waitForSync(std::chrono::steady_clock::now() + std::chrono::minutes(1))) {
+    std::cerr << "mlmodel_wait_ready: no list of " << resource << " in " << ns
+              << " within a minute\n";
+    informer.stop();
     return 1;
   }
   std::printf("synced\n");
   std::fflush(stdout);
+  // The limit counts from here: the caller starts its create once it reads "synced".
+  const auto deadline = std::chrono::steady_clock::now() + limit;
 
   std::unique_lock<std::mutex> lock(mu);
   const bool reached = cv.wait_until(lock, deadline, [&] { return reachedAt != 0; });

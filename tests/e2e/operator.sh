@@ -93,11 +93,16 @@ patches=$(curl -sf "127.0.0.1:$port/metrics" |
 [ "$(rvs)" = "$before" ] || fail "objects changed across a restart at rest: $before -> $(rvs)"
 
 echo "-- deleting the MLModel removes what it owned, and its series"
-series() { curl -sf "127.0.0.1:$port/metrics" | grep -E '^mlmodel_[a-z_]+[{].*name="fraud"' | grep -F "namespace=\"$ns\"" || true; }
-[ -n "$(series)" ] || fail "the model has no mlmodel_* series before its deletion"
+# The model's series; fails when /metrics does not answer (an empty answer is not "gone").
+series() {
+  local all
+  all=$(curl -sf "127.0.0.1:$port/metrics") || return 1
+  grep -E '^mlmodel_[a-z_]+[{].*name="fraud"' <<<"$all" | grep -F "namespace=\"$ns\"" || true
+}
+[ -n "$(series || true)" ] || fail "the model has no mlmodel_* series before its deletion"
 kubectl -n "$ns" delete mlmodel fraud >/dev/null
 gone() { [ -z "$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name)" ]; }
 poll 60 gone || fail "owned objects left behind: $(kubectl -n "$ns" get deploy,svc)"
-no_series() { [ -z "$(series)" ]; }
-poll 30 no_series || fail "the deleted model's series are still exported: $(series)"
+no_series() { local s; s=$(series) && [ -z "$s" ]; }
+poll 30 no_series || fail "the deleted model's series are still exported: $(series || echo "(no /metrics)")"
 echo "ok: operator e2e"

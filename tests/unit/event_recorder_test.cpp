@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,7 @@ class EventRecorderTest : public ::testing::Test {
     options.clock = &clock_;
     options.reportingInstance = "mlmodel-operator-7d9f-abc12";
     options.background = false;
+    options.senders = 1;  // requests in the order of the emits (SeveralSenders* test more)
     recorder_ = std::make_unique<EventRecorder>(*client_, std::move(options));
     return *recorder_;
   }
@@ -349,6 +351,60 @@ TEST_F(EventRecorderTest, BackgroundThreadSends) {
   EXPECT_EQ(request(0).method, "POST");
   EXPECT_EQ(request(1).method, "PATCH");
   EXPECT_FALSE(events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "x"));
+}
+
+TEST_F(EventRecorderTest, SeveralSendersShareOneQueueBoundAndKeepEachObjectsOrder) {
+  EventRecorderOptions options;
+  options.clock = &clock_;
+  options.background = false;
+  options.senders = 4;
+  options.queueSize = 6;
+  EventRecorder events(*client_, options);
+  auto about = [](int i) {
+    return ObjectReference{"serving.mlops.dev/v1alpha1", "MLModel", "ml",
+                           "model-" + std::to_string(i), "uid-" + std::to_string(i), "1"};
+  };
+  // The bound is on all senders together.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(events.emit(about(i), EventType::kNormal, "ModelReady", "Reconcile", "ready"));
+  EXPECT_TRUE(events.emit(about(0), EventType::kNormal, "DeploymentUpdated", "Apply", "again"));
+  EXPECT_FALSE(events.emit(about(6), EventType::kNormal, "ModelReady", "Reconcile", "ready"));
+  EXPECT_EQ(events.queued(), 6u);
+  EXPECT_EQ(events.dropped(), 1u);
+
+  for (int i = 0; i < 6; ++i) respondCreated();
+  EXPECT_EQ(events.processPending(), 6u);
+  EXPECT_EQ(events.queued(), 0u);
+  // Every object's Event arrived, and model-0's two in the order they happened.
+  std::vector<std::string> model0;
+  std::set<std::string> objects;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const auto e = body(i);
+    const auto name = str(e.at("regarding"), "name");
+    objects.insert(name);
+    if (name == "model-0") model0.push_back(str(e, "reason"));
+  }
+  EXPECT_EQ(objects.size(), 5u);
+  EXPECT_EQ(model0, (std::vector<std::string>{"ModelReady", "DeploymentUpdated"}));
+}
+
+TEST_F(EventRecorderTest, SeveralSenderThreadsSendEveryEvent) {
+  EventRecorderOptions options;
+  options.clock = &clock_;
+  options.senders = 4;
+  EventRecorder events(*client_, options);
+  constexpr int kObjects = 40;
+  for (int i = 0; i < kObjects; ++i) respondCreated();
+  for (int i = 0; i < kObjects; ++i) {
+    ObjectReference r{"serving.mlops.dev/v1alpha1", "MLModel", "ml", "m-" + std::to_string(i),
+                      "u-" + std::to_string(i), "1"};
+    ASSERT_TRUE(events.emit(r, EventType::kNormal, "ModelReady", "Reconcile", "ready"));
+  }
+  events.stop(5s);  // sends what is queued first
+  EXPECT_EQ(fake_->requestCount(), static_cast<std::size_t>(kObjects));
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < kObjects; ++i) names.insert(str(body(i).at("regarding"), "name"));
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(kObjects));
+  EXPECT_EQ(events.dropped(), 0u);
 }
 
 TEST(RecordingEventEmitterTest, KeepsWhatItWasGiven) {
