@@ -54,7 +54,7 @@ struct Rollout {
   bool done = false;
   bool deadlineExceeded = false;
   int64_t replicas = 0, ready = 0, available = 0;
-  std::string availableStatus = "Unknown";
+  std::string availableStatus = "False";  // until the Deployment says otherwise
 };
 
 Rollout rolloutOf(const kube::ObjectPtr& dep) {
@@ -101,6 +101,33 @@ Json mergePatchTo(const Json& from, const Json& to) {
 
 }  // namespace
 
+// The status without what counts progress: replicas, readyReplicas and the conditions'
+// messages (which quote the counts).
+static Json withoutCounts(const Json& status) {
+  if (!status.is_object()) return status;
+  Json s = status;
+  for (const char* f : {"replicas", "readyReplicas"}) {
+    if (s.has_field(f)) s.erase(f);  // cpprest's erase throws for a missing key
+  }
+  if (s.has_array_field("conditions")) {
+    for (auto& c : s.at("conditions").as_array()) {
+      if (c.has_field("message")) c.erase("message");
+    }
+  }
+  return s;
+}
+
+std::optional<core::Duration> Reconciler::progressWait(const std::string& key, const Json& prev,
+                                                       const Json& next) {
+  if (next == prev || withoutCounts(next) != withoutCounts(prev)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(writesMu_);
+  auto it = writtenFrom_.find(key);
+  if (it == writtenFrom_.end()) return std::nullopt;
+  const auto since = deps_.clock->steadyNow() - it->second.at;
+  if (since >= kProgressEvery) return std::nullopt;
+  return std::chrono::duration_cast<core::Duration>(kProgressEvery - since);
+}
+
 // A model with no stable revision in status yet (its first reconcile) gets one Event for its
 // first deployment, ModelReady, rather than one for each step on the way (the image
 // resolved, the Deployment and the Service created): at thousands of models applied at
@@ -135,7 +162,7 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   {
     std::lock_guard<std::mutex> lock(writesMu_);
     auto it = writtenFrom_.find(key);
-    if (it != writtenFrom_.end() && it->second == model.metadata.resourceVersion) {
+    if (it != writtenFrom_.end() && it->second.from == model.metadata.resourceVersion) {
       // Our last status write has not reached the cache yet: wait for it.
       return kube::WorkResult::requeueAfter(std::chrono::milliseconds(250));
     }
@@ -166,6 +193,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   bool warned = image.error.has_value() || applied.error.has_value();
   if (plan) {
     for (const auto& e : plan->events) warned = warned || e.warning;
+  }
+  if (auto wait = progressWait(key, model.status, status)) {
+    return kube::WorkResult::requeueAfter(*wait);
   }
   if (auto w = writeStatus(model, status, !warned); !w) {
     spdlog::warn("mlmodel {}: status update failed: {}", key, w.error().message);
@@ -548,7 +578,8 @@ core::Status Reconciler::writeStatus(const api::MLModel& model, const Json& stat
   if (!r) return r.error();
   {
     std::lock_guard<std::mutex> lock(writesMu_);
-    writtenFrom_[model.metadata.ns + "/" + model.metadata.name] = model.metadata.resourceVersion;
+    writtenFrom_[model.metadata.ns + "/" + model.metadata.name] = {model.metadata.resourceVersion,
+                                                                   deps_.clock->steadyNow()};
   }
   const bool wasReady = prevReady && stringAt(*prevReady, {"status"}) == "True";
   const bool isReady = nowReady && stringAt(*nowReady, {"status"}) == "True";

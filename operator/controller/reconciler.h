@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "api/mlmodel.h"
@@ -72,16 +73,32 @@ class Reconciler {
   // warnOnStall: when the write makes the model Stalled, say why in a Warning Event too
   // (false when this reconcile already sent one).
   core::Status writeStatus(const api::MLModel& model, const Json& status, bool warnOnStall = false);
+  // How long to hold a write that changes only progress counters (kProgressEvery since
+  // the last write); nullopt: write now.
+  std::optional<core::Duration> progressWait(const std::string& key, const Json& prev,
+                                             const Json& next);
   void report(const api::MLModel& model, const rollout::Plan& plan, bool monitored);
   kube::WorkResult invalid(const Json& object, const core::Error& error);
   void event(const api::MLModel& model, kube::EventType type, const char* reason,
              const char* action, const std::string& note);
 
   ReconcilerDeps deps_;
-  // The resourceVersion each model's last status write was based on: a cache still at
-  // that version has not seen the write yet, and acting on it would repeat a step.
+  // Per model: the resourceVersion its last status write was based on (a cache still at
+  // that version has not seen the write yet, and acting on it would repeat a step), and
+  // when that write was made (progress counters are written at most once a kProgressEvery).
+  struct LastWrite {
+    std::string from;
+    core::SteadyTime at{};
+  };
   std::mutex writesMu_;
-  std::map<std::string, std::string> writtenFrom_;
+  std::map<std::string, LastWrite> writtenFrom_;
 };
+
+// A status that differs from the last one only in its counters (replicas, ready
+// replicas, the messages that count them) waits until this long after the last write: a
+// rollout of many pods reports its progress this often rather than once a pod, and a new
+// model whose reconcile catches its Deployment half-way skips the write in between.
+// Anything else (a condition turning, a phase, a step, a generation) is written at once.
+inline constexpr core::Duration kProgressEvery = std::chrono::seconds(10);
 
 }  // namespace mlmodel::controller

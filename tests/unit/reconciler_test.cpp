@@ -158,6 +158,34 @@ TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing
   EXPECT_EQ(deploying.at("phase").as_string(), "Progressing");
 }
 
+TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsAtOnce) {
+  firstPass();  // its status write starts the interval
+  const std::string spec = R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})";
+  const std::string pinned = "reg:5000/models/fraud@sha256:" + std::string(64, 'a');
+  putDeployment(pinned, 1);  // two pods, one ready: only the counts changed
+  const auto before = transport->requests().size();
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter);
+  EXPECT_EQ(r.after, controller::kProgressEvery);
+  EXPECT_EQ(transport->requests().size(), before);
+
+  clock.advance(controller::kProgressEvery);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  ASSERT_EQ(transport->requests().size(), before + 1);
+  const auto progress = lastStatusPatch();
+  EXPECT_EQ(progress.at("readyReplicas").as_integer(), 1);
+  EXPECT_EQ(condition(progress, "Ready")->at("status").as_string(), "False");
+  putModel(spec, progress);
+
+  // Becoming Ready is a transition: written at once, though the last write was just now.
+  putDeployment(pinned, 2);
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  ASSERT_EQ(transport->requests().size(), before + 2);
+  EXPECT_EQ(condition(lastStatusPatch(), "Ready")->at("status").as_string(), "True");
+}
+
 TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {
   const auto deploying = firstPass();
   putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
