@@ -87,7 +87,7 @@ class CpprestLineStream final : public LineStream {
     scanned_ -= start_;
     start_ = 0;
     auto sb = body_.streambuf();
-    constexpr size_t kMaxChunk = 64 * 1024;
+    constexpr size_t kMaxChunk = size_t{64} * 1024;
     const size_t want = std::clamp<size_t>(sb.in_avail(), 1, kMaxChunk);
     const size_t old = buffer_.size();
     buffer_.resize(old + want);

@@ -129,7 +129,9 @@ class EventRecorder::Shard {
   };
 
   explicit Shard(EventRecorder& owner) : owner_(owner) {}
-  void start() { thread_ = std::thread([this] { run(); }); }
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
   bool enqueue(Pending&& p);  // false once stopping
   std::size_t processUntil(core::SteadyTime deadline);
   void requestStop(core::SteadyTime deadline);
@@ -188,7 +190,8 @@ EventRecorder::EventRecorder(Client& client, EventRecorderOptions options)
   options_.maxSeries = std::max<std::size_t>(options_.maxSeries, 1);
   options_.maxAttempts = std::max(options_.maxAttempts, 1);
   options_.senders = std::clamp<std::size_t>(options_.senders, 1, 64);
-  for (std::size_t i = 0; i < options_.senders; ++i) shards_.push_back(std::make_unique<Shard>(*this));
+  for (std::size_t i = 0; i < options_.senders; ++i)
+    shards_.push_back(std::make_unique<Shard>(*this));
   if (options_.background) {
     for (auto& s : shards_) s->start();
   }
@@ -217,8 +220,8 @@ bool EventRecorder::emit(const ObjectReference& regarding, EventType type, std::
   std::size_t q = queued_.load();
   while (q < options_.queueSize) {
     if (!queued_.compare_exchange_weak(q, q + 1)) continue;
-    Shard& shard = *shards_[std::hash<std::string>{}(regarding.ns + "/" + regarding.name) %
-                            shards_.size()];
+    Shard& shard =
+        *shards_[std::hash<std::string>{}(regarding.ns + "/" + regarding.name) % shards_.size()];
     if (!shard.enqueue(std::move(p))) {
       --queued_;
       return false;

@@ -53,7 +53,7 @@ struct EventRecorderOptions {
   // order, and folded into their series there). One sender kept up with about 30 Events a
   // second against a busy API server: a fleet turning Ready at once outran it.
   std::size_t senders = 4;
-  std::size_t maxSeries = 4096;     // remembered Events for folding; the oldest go first
+  std::size_t maxSeries = 4096;  // remembered Events for folding; the oldest go first
   // A repeat within this long of the previous occurrence joins that Event's series.
   core::Duration seriesWindow = std::chrono::minutes(6);
   // A series is written at most this often (its second occurrence at once); a failed

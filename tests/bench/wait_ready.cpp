@@ -4,8 +4,9 @@
 //   mlmodel_wait_ready NAMESPACE deployments|mlmodels TYPE N TIMEOUT_SECONDS
 // Prints "synced" once its cache is filled (start the create after that line), then
 // "reached <unix seconds>" the moment N objects have the condition, and exits 0; or
-// "timeout <count>" once TIMEOUT_SECONDS have passed since "synced", and exits 1. A kubectl --watch did this before, and at 1,000 objects
-// twice stopped reporting changes without an error while the objects had turned Ready.
+// "timeout <count>" once TIMEOUT_SECONDS have passed since "synced", and exits 1. A kubectl --watch
+// did this before, and at 1,000 objects twice stopped reporting changes without an error while the
+// objects had turned Ready.
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -54,7 +55,8 @@ Json project(Json obj) {
 
 int main(int argc, char** argv) {
   if (argc != 6) {
-    std::cerr << "usage: mlmodel_wait_ready NAMESPACE deployments|mlmodels TYPE N TIMEOUT_SECONDS\n";
+    std::cerr
+        << "usage: mlmodel_wait_ready NAMESPACE deployments|mlmodels TYPE N TIMEOUT_SECONDS\n";
     return 2;
   }
   const std::string ns = argv[1], resource = argv[2], type = argv[3];
@@ -92,8 +94,7 @@ int main(int argc, char** argv) {
       ready.erase(name);
     }
     if (ready.size() >= want && reachedAt == 0) {
-      reachedAt = std::chrono::duration<double>(
-                      std::chrono::system_clock::now().time_since_epoch())
+      reachedAt = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                       .count();
       cv.notify_all();
     }

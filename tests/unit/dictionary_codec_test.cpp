@@ -20,7 +20,7 @@ std::string deployment(const std::string& name, const std::string& uid) {
 TEST(DictionaryCodecTest, RoundTripsWhatItCompresses) {
   const DictionaryCodec codec(deployment("a", "1111"));
   for (const std::string& text : {deployment("b", "2222"), std::string(), std::string("{}"),
-                                  std::string(20000, 'x'), std::string("\0binary\xff\x01", 10)}) {
+                                  std::string(20000, 'x'), std::string("\0binary\xff\x01", 9)}) {
     EXPECT_EQ(codec.decompress(codec.compress(text)), text);
   }
 }

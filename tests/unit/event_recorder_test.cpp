@@ -361,11 +361,13 @@ TEST_F(EventRecorderTest, SeveralSendersShareOneQueueBoundAndKeepEachObjectsOrde
   options.queueSize = 6;
   EventRecorder events(*client_, options);
   auto about = [](int i) {
-    return ObjectReference{"serving.mlops.dev/v1alpha1", "MLModel", "ml",
-                           "model-" + std::to_string(i), "uid-" + std::to_string(i), "1"};
+    return ObjectReference{
+        "serving.mlops.dev/v1alpha1", "MLModel", "ml", "model-" + std::to_string(i),
+        "uid-" + std::to_string(i),   "1"};
   };
   // The bound is on all senders together.
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(events.emit(about(i), EventType::kNormal, "ModelReady", "Reconcile", "ready"));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(events.emit(about(i), EventType::kNormal, "ModelReady", "Reconcile", "ready"));
   EXPECT_TRUE(events.emit(about(0), EventType::kNormal, "DeploymentUpdated", "Apply", "again"));
   EXPECT_FALSE(events.emit(about(6), EventType::kNormal, "ModelReady", "Reconcile", "ready"));
   EXPECT_EQ(events.queued(), 6u);
@@ -396,7 +398,7 @@ TEST_F(EventRecorderTest, SeveralSenderThreadsSendEveryEvent) {
   for (int i = 0; i < kObjects; ++i) respondCreated();
   for (int i = 0; i < kObjects; ++i) {
     ObjectReference r{"serving.mlops.dev/v1alpha1", "MLModel", "ml", "m-" + std::to_string(i),
-                      "u-" + std::to_string(i), "1"};
+                      "u-" + std::to_string(i),     "1"};
     ASSERT_TRUE(events.emit(r, EventType::kNormal, "ModelReady", "Reconcile", "ready"));
   }
   events.stop(5s);  // sends what is queued first

@@ -77,7 +77,7 @@ class ReconcilerTest : public ::testing::Test {
     putModel(spec);
     for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
     reconciler->reconcile("ml/fraud");
-    const auto status = lastStatusPatch();
+    auto status = lastStatusPatch();
     putModel(spec, status);
     return status;
   }
