@@ -194,14 +194,21 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   if (plan) {
     for (const auto& e : plan->events) warned = warned || e.warning;
   }
-  if (auto wait = progressWait(key, model.status, status)) {
+  // Failures keep their own retry backoff (their messages change between attempts and are
+  // written as they come); a plan's own revisit (a pause ending, an analysis round) is never
+  // put off by a held progress write.
+  const bool failed = image.error || applied.error;
+  if (auto wait = failed ? std::nullopt : progressWait(key, model.status, status)) {
+    if (stored && stored->requeueAfter) {
+      wait = std::min<core::Duration>(*wait, *stored->requeueAfter);
+    }
     return kube::WorkResult::requeueAfter(*wait);
   }
   if (auto w = writeStatus(model, status, !warned); !w) {
     spdlog::warn("mlmodel {}: status update failed: {}", key, w.error().message);
     return kube::WorkResult::retry();
   }
-  if (image.error || applied.error) return kube::WorkResult::retry();
+  if (failed) return kube::WorkResult::retry();
   if (stored && stored->requeueAfter) return kube::WorkResult::requeueAfter(*stored->requeueAfter);
   return kube::WorkResult::success();
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <regex>
 #include <set>
 #include <string>
@@ -406,6 +407,65 @@ TEST_F(EventRecorderTest, SeveralSenderThreadsSendEveryEvent) {
   std::set<std::string> names;
   for (std::size_t i = 0; i < kObjects; ++i) names.insert(str(body(i).at("regarding"), "name"));
   EXPECT_EQ(names.size(), static_cast<std::size_t>(kObjects));
+  EXPECT_EQ(events.dropped(), 0u);
+}
+
+// Holds every request about "slow-model" until released; answers the others at once.
+class HoldingTransport final : public mlmodel::http::Transport {
+ public:
+  mlmodel::core::Result<mlmodel::http::Response> send(const Request& request) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (request.body.find("slow-model") != std::string::npos) {
+      cv_.wait(lock, [this] { return released_; });
+    } else {
+      ++answered_;
+    }
+    cv_.notify_all();
+    return mlmodel::http::Response{201, {}, R"({"kind":"Event"})"};
+  }
+  mlmodel::core::Result<mlmodel::http::StreamResponse> stream(const Request&) override {
+    return mlmodel::core::Error{"not used"};
+  }
+  // Waits (up to `limit`, real time: the senders are real threads) for `n` answers.
+  bool waitAnswered(int n, std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return answered_ >= n; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  int answered_ = 0;
+};
+
+TEST(EventRecorderSendersTest, ASlowRequestHoldsUpOnlyItsOwnSender) {
+  auto transport = std::make_unique<HoldingTransport>();
+  HoldingTransport& held = *transport;
+  ClientOptions copts;
+  copts.sleep = [](Duration) {};
+  Client client(std::move(transport), nullptr, copts);
+  EventRecorderOptions options;
+  options.senders = 4;
+  EventRecorder events(client, options);
+  auto about = [](const std::string& name) {
+    return ObjectReference{"serving.mlops.dev/v1alpha1", "MLModel", "ml", name, "uid-" + name, "1"};
+  };
+  ASSERT_TRUE(events.emit(about("slow-model"), EventType::kNormal, "ModelReady", "Reconcile", "r"));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(events.emit(about("m-" + std::to_string(i)), EventType::kNormal, "ModelReady",
+                            "Reconcile", "r"));
+  }
+  // With one sender every Event would wait behind the held one (this fails with
+  // senders = 1); with four, the objects of the other three senders are sent meanwhile.
+  EXPECT_TRUE(held.waitAnswered(10, std::chrono::seconds(10)));
+  held.release();
+  events.stop(std::chrono::seconds(5));
   EXPECT_EQ(events.dropped(), 0u);
 }
 

@@ -186,6 +186,28 @@ TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsA
   EXPECT_EQ(condition(lastStatusPatch(), "Ready")->at("status").as_string(), "True");
 }
 
+TEST_F(ReconcilerTest, AFailingApplyIsWrittenAsItComesAndKeepsItsRetryBackoff) {
+  const std::string spec = R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})";
+  firstPass();
+  // The API server refuses the Deployment twice, with two different messages, within the
+  // progress interval: both are written, and both passes ask for a retry with backoff.
+  for (const char* quota : {"quota A exceeded", "quota B exceeded"}) {
+    transport->respond(422,
+                       std::string(R"({"kind":"Status","status":"Failure","reason":"Invalid",)") +
+                           R"("code":422,"message":")" + quota + R"("})");
+    transport->respond(200, "{}");  // the Service
+    transport->respond(200, "{}");  // the status
+    EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kRetry);
+    const auto status = lastStatusPatch();
+    const auto* reconciling = condition(status, "Reconciling");
+    ASSERT_NE(reconciling, nullptr);
+    EXPECT_EQ(reconciling->at("reason").as_string(), "ApplyFailed");
+    EXPECT_NE(reconciling->at("message").as_string().find(quota), std::string::npos)
+        << reconciling->at("message").as_string();
+    putModel(spec, status);
+  }
+}
+
 TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {
   const auto deploying = firstPass();
   putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
