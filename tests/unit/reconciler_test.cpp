@@ -26,6 +26,16 @@ class FakeResolver final : public controller::ImageResolver {
   std::optional<core::Error> error;
 };
 
+// These models have no analysis or monitoring: asking for a Prometheus is a test bug.
+class NoProviders final : public rollout::ProviderSource {
+ public:
+  core::Result<std::shared_ptr<analysis::MetricsProvider>> provider(
+      const std::string&, const api::PrometheusRef&) override {
+    ADD_FAILURE() << "a model without analysis asked for a metrics provider";
+    return core::Error{"no Prometheus in this test"};
+  }
+};
+
 class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest() {
@@ -43,6 +53,7 @@ class ReconcilerTest : public ::testing::Test {
     deps.resolver = &resolver;
     deps.events = &events;
     deps.clock = &clock;
+    deps.providers = &providers;
     reconciler = std::make_unique<controller::Reconciler>(deps);
   }
 
@@ -110,6 +121,7 @@ class ReconcilerTest : public ::testing::Test {
   FakeResolver resolver;
   kube::RecordingEventEmitter events;
   core::FakeClock clock;
+  NoProviders providers;
   std::unique_ptr<controller::Reconciler> reconciler;
   int resourceVersion = 4;
 };
