@@ -9,9 +9,15 @@ TOOLS_ROOT="$CACHE_ROOT/tools"
 
 log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-# free_port: a loopback port the kernel says is free now (a random guess may hit one the
-# cluster holds).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_ports [N]: N (default 1) distinct loopback ports the kernel says are free now, on
+# one line (a random guess may hit one the cluster holds). Read several at once:
+#   read -r port hport <<<"$(free_ports 2)"
+free_ports() {
+  python3 -c 'import socket, sys
+held = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in held: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in held))' "${1:-1}"
+}
 
 # tool_dir NAME VERSION: where one tool version's binaries live.
 tool_dir() { printf '%s/%s-%s' "$TOOLS_ROOT" "$1" "$2"; }

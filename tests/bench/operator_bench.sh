@@ -35,7 +35,7 @@
 # Prints one line per figure: bench: <name> <value> <unit>; details go to stderr.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$REPO_ROOT/hack/lib.sh"  # free_port
+. "$REPO_ROOT/hack/lib.sh"  # free_ports
 BUILD_DIR=${1:-$REPO_ROOT/build-release}
 OPERATOR=$BUILD_DIR/operator/mlmodel-operator
 WAIT_READY=$BUILD_DIR/tests/mlmodel_wait_ready
@@ -282,6 +282,9 @@ render_floor() {  # N
 }
 
 # ---- measuring -----------------------------------------------------------------------------
+# cpu_ticks PID: the process's CPU time so far (utime + stime), in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
 # cpu_sample: "NAME SECONDS" of CPU time so far for the private cluster's components, the
 # operator and the whole machine (what the floor and the operator cost, and where).
 cpu_sample() {
@@ -291,10 +294,10 @@ cpu_sample() {
     if [ -n "$private" ]; then
       for f in "$private"/pids/*.pid; do
         pid=$(cat "$f")
-        [ -r "/proc/$pid/stat" ] && echo "$(basename "$f" .pid) $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')"
+        [ -r "/proc/$pid/stat" ] && echo "$(basename "$f" .pid) $(cpu_ticks "$pid")"
       done
     fi
-    [ -z "$op" ] || echo "operator $(sed 's/^.*) //' "/proc/$op/stat" | awk '{ print $12 + $13 }')"
+    [ -z "$op" ] || echo "operator $(cpu_ticks "$op")"
     awk '/^cpu / { print "machine-busy", $2 + $3 + $4 + $7 + $8 }' /proc/stat
   } | awk -v hz="$hz" '{ print $1, $2 / hz }'
 }
@@ -331,12 +334,14 @@ timed_create() {
     { printf "%s %.1f; ", $1, $2 - b[$1] }' "$tmp/cpu-before" "$tmp/cpu-after")"
   line=$(tail -n 1 "$out")
   reached=0
+  local t1
+  t1=$(now)
   case $line in
-    reached\ *) reached=1; elapsed=$(awk -v a="$t0" -v b="${line#reached }" 'BEGIN { print b - a }') ;;
-    timeout\ *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }'); reached_count=${line#timeout } ;;
-    *) elapsed=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')
-       say "mlmodel_wait_ready ended without a verdict: $(tail -n 3 "$tmp/wait.err")" ;;
+    reached\ *) reached=1; t1=${line#reached } ;;
+    timeout\ *) reached_count=${line#timeout } ;;
+    *) say "mlmodel_wait_ready ended without a verdict: $(tail -n 3 "$tmp/wait.err")" ;;
   esac
+  elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   if ! wait "$creator"; then
     say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"
     return 1
@@ -380,9 +385,7 @@ run_operator() {  # N LIMIT
   local n=$1 limit=$2 port hport log m
   cluster_for "operator, N=$n" "$n"
   new_namespace "op-$n"
-  port=$(free_port)
-  hport=$(free_port)
-  while [ "$hport" = "$port" ]; do hport=$(free_port); done
+  read -r port hport <<<"$(free_ports 2)"
   log="$tmp/operator-$n.log"
   m="$tmp/metrics-$n"
   # shellcheck disable=SC2086
@@ -414,7 +417,7 @@ run_operator() {  # N LIMIT
   done
   local hwm ticks cpu events
   hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$op/status")
-  ticks=$(sed 's/^.*) //' "/proc/$op/stat" | awk '{ print $12 + $13 }')
+  ticks=$(cpu_ticks "$op")
   cpu=$(awk -v t="$ticks" -v c="$(getconf CLK_TCK)" 'BEGIN { print t / c }')
   apiserver_writes >"$tmp/apiserver-after"
   events=$(kubectl -n "$ns" get events.v1.events.k8s.io --field-selector regarding.kind=MLModel \

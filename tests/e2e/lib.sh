@@ -35,8 +35,7 @@ push_images() {
 # start_operator: the operator binary for namespace $ns, its log in $oplog.
 oplog=$E2E_TMP/operator.log
 # Ports the kernel reports free (a fixed random range collided with the cluster's own ports).
-opport=$(free_port)
-hport=$(free_port); while [ "$hport" = "$opport" ]; do hport=$(free_port); done
+read -r opport hport <<<"$(free_ports 2)"
 # OPERATOR_ARGS adds flags; E2E_OPERATOR_KUBECONFIG runs it under another identity (tests/rbac: the chart's
 # ServiceAccount) instead of the cluster admin.
 start_operator() {
@@ -55,7 +54,7 @@ cleanups+=("stop_operator")
 # binary) scraping the model-metrics helper every second, for faults the shared one must
 # not suffer. Sets pport and prom (its PID); it is stopped on exit. The caller waits for it.
 private_prometheus() {
-  pport=$(free_port)
+  pport=$(free_ports)
   cat >"$E2E_TMP/prom.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:

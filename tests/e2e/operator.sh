@@ -11,8 +11,7 @@ repo="e2e/model-$RANDOM"
 d1=$("$REPO_ROOT/hack/push-image.sh" "$repo" 1.0.0)
 d2=$("$REPO_ROOT/hack/push-image.sh" "$repo" 2.0.0)
 
-port=$(free_port)
-hport=$(free_port); while [ "$hport" = "$port" ]; do hport=$(free_port); done
+read -r port hport <<<"$(free_ports 2)"
 log=$(mktemp)
 start_operator() {
   KUBECONFIG=${E2E_OPERATOR_KUBECONFIG:-$KUBECONFIG} "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level debug \

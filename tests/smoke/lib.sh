@@ -3,7 +3,7 @@
 set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# free_port
+# free_ports
 . "$(dirname "${BASH_SOURCE[0]}")/../../hack/lib.sh"
 
 for v in KUBECONFIG PROMETHEUS_URL REGISTRY; do
