@@ -47,7 +47,12 @@ if [ ! -e "$policy" ]; then
   "${SUDO[@]}" chmod +x "$policy"
   added_policy=1
 fi
-cleanup() { [ $added_policy -eq 1 ] && "${SUDO[@]}" rm -f "$policy"; }
+# An EXIT trap's last status becomes the script's: end it with `return 0` (a plain
+# `[ ... ] && rm` would turn "policy was already there" into exit 1).
+cleanup() {
+  if [ "$added_policy" -eq 1 ]; then "${SUDO[@]}" rm -f "$policy"; fi
+  return 0
+}
 trap cleanup EXIT
 
 apt_install() { "${SUDO[@]}" apt-get install -y -q --no-install-recommends "$@"; }
