@@ -299,7 +299,11 @@ rollout::DeploymentView viewOf(const kube::ObjectPtr& dep, const Json& desired) 
   if (!dep) return v;
   const Rollout r = rolloutOf(dep);
   Json owned = ownedPart(desired);
-  if (owned.has_object_field("spec")) owned["spec"].erase("replicas");
+  // Replicas are the Deployment's own when the model leaves them unset (an HPA, kubectl
+  // scale): then desired has none, and cpprest's erase throws for a missing key.
+  if (owned.has_object_field("spec") && owned.at("spec").has_field("replicas")) {
+    owned["spec"].erase("replicas");
+  }
   v.exists = true;
   v.current = containsDesired(*dep, owned);
   v.done = r.done;

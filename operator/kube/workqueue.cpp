@@ -1,5 +1,7 @@
 #include "kube/workqueue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -206,8 +208,13 @@ bool processNextItem(WorkQueue& queue, const WorkFn& fn) {
   WorkResult result;
   try {
     result = fn(*key);
+  } catch (const std::exception& e) {
+    // An escaped exception would end the thread and the process; retry the key instead,
+    // and say so: a key retried for ever without a word is a model stuck without a reason.
+    spdlog::error("work on {} threw: {}", *key, e.what());
+    result = WorkResult::retry();
   } catch (...) {
-    // An escaped exception would end the thread and the process; retry the key instead.
+    spdlog::error("work on {} threw a non-standard exception", *key);
     result = WorkResult::retry();
   }
   switch (result.kind) {
