@@ -174,6 +174,8 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
 
 TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing) {
   const auto deploying = firstPass();
+  ASSERT_EQ(deploying.at("phase").as_string(), "Progressing");  // what must not change
+  const auto eventsBefore = reasons();
   // The cache now holds the Deployment as the API server created it: no status yet.
   auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
   api::applyDefaults(m);
@@ -183,8 +185,11 @@ TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing
   services.upsert("ml/fraud", controller::desiredService(m));
   const auto before = transport->requests().size();
   EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
-  EXPECT_EQ(transport->requests().size(), before);  // no apply, no status write
-  EXPECT_EQ(deploying.at("phase").as_string(), "Progressing");
+  // No apply and no status write: the model stays Progressing as the first pass left it
+  // (a Deployment without status is not read as missing, failed or ready).
+  EXPECT_EQ(transport->requests().size(), before);
+  // Nor is it news: no DeploymentCreated, ModelReady or warning Event.
+  EXPECT_EQ(reasons(), eventsBefore);
 }
 
 TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsAtOnce) {
@@ -327,14 +332,14 @@ TEST_F(ReconcilerTest, AnUnknownTagStallsWithTheImageNamedAndTouchesNothing) {
   ASSERT_EQ(transport->requests().size(), 1u);        // the status, nothing else
   auto status = lastStatusPatch();
   EXPECT_EQ(status.at("phase").as_string(), "Failed");
+  EXPECT_EQ(conditionField(status, "Stalled", "status"), "True");
   const auto* resolved = condition(status, "ImageResolved");
+  ASSERT_NE(resolved, nullptr) << status.serialize();
   EXPECT_EQ(resolved->at("status").as_string(), "False");
   EXPECT_EQ(resolved->at("reason").as_string(), "ManifestUnknown");
   EXPECT_NE(resolved->at("message").as_string().find("reg:5000/models/fraud:9.9.9"),
             std::string::npos);
-  EXPECT_EQ(conditionField(status, "Stalled", "status"), "True");
   ASSERT_FALSE(events.events().empty());
-  ASSERT_NE(resolved, nullptr) << status.serialize();
   EXPECT_EQ(events.events().back().type, kube::EventType::kWarning);
   EXPECT_EQ(events.events().back().reason, "ImageResolutionFailed");
 }
