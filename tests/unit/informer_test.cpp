@@ -200,7 +200,10 @@ TEST_F(InformerTest, ErrorEventRelistsAndTheRelistCallsHandlersOnlyForChanges) {
   EXPECT_EQ(rec_.calls(), (Calls{"add ml/a 1", "add ml/b 1", "add ml/c 1", "update ml/b 1->2",
                                  "add ml/d 1", "delete ml/c 1 unknown"}));
   // The deleted object's last known state is what the handler got.
-  EXPECT_EQ(rec_.objects().back()->at("metadata").at("name").as_string(), "c");
+  const auto objects = rec_.objects();
+  ASSERT_FALSE(objects.empty());
+  ASSERT_NE(objects.back(), nullptr);
+  EXPECT_EQ(objects.back()->at("metadata").at("name").as_string(), "c");
   EXPECT_EQ(lw_.watchVersions(), (Calls{"10", "30"}));
   EXPECT_EQ(informer_->store().size(), 3u);
   EXPECT_EQ(informer_->store().get("ml/c"), nullptr);
@@ -366,6 +369,7 @@ TEST_F(InformerTest, DefaultTransformDropsManagedFieldsAndLastAppliedAnnotation)
     EXPECT_EQ(meta.at("annotations").at("keep").as_string(), "yes") << key;
   }
   for (const auto& o : rec_.objects()) {
+    ASSERT_NE(o, nullptr);
     EXPECT_FALSE(o->at("metadata").has_field("managedFields"));
   }
 }

@@ -219,6 +219,7 @@ TEST_F(LeaderElectionTest, TakesAReleasedLeaseAtOnce) {
   e->start();
   settle(*e, 1, kLeading);
   EXPECT_TRUE(e->isLeader());
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->leaseTransitions, 4);
 }
 
@@ -241,6 +242,7 @@ TEST_F(LeaderElectionTest, TakesAHeldLeaseOnlyAfterLeaseDurationWithoutChange) {
   settle(*e, 9, kLeading);
   EXPECT_TRUE(e->isLeader());
   const auto r = store_.current();
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->holderIdentity, "a");
   EXPECT_EQ(r->leaseTransitions, 3);
   EXPECT_EQ(r->acquireTime, clock_.wallNow());
@@ -282,6 +284,7 @@ TEST_F(LeaderElectionTest, RenewsEveryRetryPeriod) {
     clock_.advance(2s);
     settle(*e, 1 + k, kLeading);
     const auto r = store_.current();
+    ASSERT_TRUE(r);
     EXPECT_EQ(r->renewTime, clock_.wallNow());
     EXPECT_EQ(r->acquireTime, acquiredWall);
     EXPECT_EQ(r->leaseTransitions, 0);
@@ -325,6 +328,7 @@ TEST_F(LeaderElectionTest, StopsLeadingWhenRenewalsFailBeforeTheLeaseCouldPass) 
   clock_.advance(30s);
   e->stop();
   EXPECT_EQ(store_.writes.size(), 2u);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "a");
   EXPECT_EQ(ev.started, 1);
   EXPECT_EQ(ev.stopped, 1);
@@ -365,6 +369,7 @@ TEST_F(LeaderElectionTest, StopsAtOnceWhenTheLeaseNamesAnotherHolder) {
   EXPECT_FALSE(e->isLeader());
   EXPECT_EQ(ev.leadersSeen(), (std::vector<std::string>{"a", "b"}));
   e->stop();
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");  // not "released" by a
 }
 
@@ -388,6 +393,7 @@ TEST_F(LeaderElectionTest, StopReleasesTheLeaseAfterTheWorkStopped) {
   ASSERT_TRUE(a.recordWhenStopped);
   EXPECT_EQ(a.recordWhenStopped->holderIdentity, "a");  // still held while the work stopped
   const auto r = store_.current();
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->holderIdentity, "");
   EXPECT_EQ(r->leaseDurationSeconds, 1);
   EXPECT_EQ(r->leaseTransitions, 0);
@@ -396,6 +402,7 @@ TEST_F(LeaderElectionTest, StopReleasesTheLeaseAfterTheWorkStopped) {
   clock_.advance(2s);  // b's next retry, not b's view of a's term
   settle(*eb, 2, kLeading);
   EXPECT_TRUE(eb->isLeader());
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");
   EXPECT_EQ(store_.current()->leaseTransitions, 1);
   EXPECT_EQ(a.started, 1);
@@ -410,6 +417,7 @@ TEST_F(LeaderElectionTest, StopKeepsTheLeaseWhenReleaseIsOff) {
   settle(*e, 1, kLeading);
   e->stop();
   EXPECT_EQ(ev.stopped, 1);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "a");
 }
 
@@ -422,6 +430,7 @@ TEST_F(LeaderElectionTest, StopBeforeAcquiringCallsNoCallbacks) {
   e->stop();
   EXPECT_EQ(ev.started, 0);
   EXPECT_EQ(ev.stopped, 0);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");
   EXPECT_TRUE(store_.writes.empty());
 }
