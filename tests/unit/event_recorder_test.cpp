@@ -457,6 +457,12 @@ TEST(EventRecorderSendersTest, ASlowRequestHoldsUpOnlyItsOwnSender) {
   EventRecorderOptions options;
   options.senders = 4;
   EventRecorder events(client, options);
+  // An ASSERT below returns early: release the held request before `events` is destroyed,
+  // or stopping it would wait for that request forever.
+  struct Release {
+    HoldingTransport& transport;
+    ~Release() { transport.release(); }
+  } releaseOnExit{held};
   auto about = [](const std::string& name) {
     return ObjectReference{"serving.mlops.dev/v1alpha1", "MLModel", "ml", name, "uid-" + name, "1"};
   };

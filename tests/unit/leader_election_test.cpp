@@ -341,6 +341,12 @@ TEST_F(LeaderElectionTest, AHangingRenewalStillStopsLeadingAtTheDeadline) {
   e->start();
   settle(*e, 1, kLeading);
   store_.setBlocked(true);
+  // An ASSERT below returns early: let the hanging call go before `e` is destroyed, or its
+  // stop() would wait for that call forever.
+  struct Unblock {
+    FakeLeaseStore& store;
+    ~Unblock() { store.setBlocked(false); }
+  } unblockOnExit{store_};
   clock_.advance(2s);
   ASSERT_TRUE(waitUntil([&] { return store_.blockedNow() == 1; }));
   ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
