@@ -267,8 +267,15 @@ TEST_F(InformerTest, WaitForSyncIsFalseAtTheDeadlineAndOnStop) {
   ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
       << "timed waiters: " << clock_.timedWaiters();  // in backoff (1s)
 
-  auto early = std::async(std::launch::async,
-                          [&] { return informer_->waitForSync(clock_.steadyNow() + 500ms); });
+  // A std::async future's destructor waits for its call. When an ASSERT returns early,
+  // the guard (destroyed first) stops the informer, which ends both waitForSync calls.
+  std::future<bool> early, forever;
+  struct StopOnExit {
+    Informer& informer;
+    ~StopOnExit() { informer.stop(); }
+  } stopOnExit{*informer_};
+  early = std::async(std::launch::async,
+                     [&] { return informer_->waitForSync(clock_.steadyNow() + 500ms); });
   ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 2; }))
       << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(500ms);
@@ -276,8 +283,8 @@ TEST_F(InformerTest, WaitForSyncIsFalseAtTheDeadlineAndOnStop) {
   EXPECT_FALSE(early.get());
   EXPECT_EQ(lw_.listCalls(), 1u);  // the informer's own 1s wait has not elapsed
 
-  auto forever = std::async(std::launch::async,
-                            [&] { return informer_->waitForSync(clock_.steadyNow() + 1h); });
+  forever = std::async(std::launch::async,
+                       [&] { return informer_->waitForSync(clock_.steadyNow() + 1h); });
   ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 2; }))
       << "timed waiters: " << clock_.timedWaiters();
   informer_->stop();
