@@ -9,10 +9,10 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <thread>
 
 #include "kube/api_error.h"
 #include "kube/client_factory.h"
+#include "support/wait_until.h"
 
 namespace mlmodel::testing {
 
@@ -54,16 +54,11 @@ inline Json configMap(const std::string& name, const std::string& key, const std
   return cm;
 }
 
-// Polls `cond` until it holds or `timeout` passes. For waiting on real servers only;
-// logic under test takes an injected clock instead.
+// Polls `cond` every 50ms until it holds or `timeout` passes (support/wait_until.h). For
+// waiting on real servers only; logic under test takes an injected clock instead.
 inline bool eventually(const std::function<bool()>& cond,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return cond();
+  return testutil::waitUntil(cond, timeout, std::chrono::milliseconds(50));
 }
 
 // A fresh namespace for each test, deleted afterwards.

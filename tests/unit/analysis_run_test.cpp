@@ -94,6 +94,7 @@ TEST_F(AnalysisRunTest, FailsAtTheFailureLimitNamingMetricAndValue) {
   EXPECT_EQ(run.message(), "2 failed rounds (failureLimit 2); last: error-rate = 0.034 > max 0.01");
   EXPECT_EQ(run.counts().failed, 2);
   EXPECT_EQ(run.counts().passed, 1);
+  ASSERT_FALSE(run.history().empty());
   EXPECT_EQ(run.history().back().time, clock_.wallNow());
 
   // Final: later good rounds are recorded but do not revive the run.

@@ -4,22 +4,15 @@
 
 #include <thread>
 
+#include "support/wait_until.h"
+
 using namespace std::chrono_literals;
 using mlmodel::core::Clock;
 using mlmodel::core::FakeClock;
 using mlmodel::core::SteadyTime;
 using mlmodel::core::SystemClock;
 using mlmodel::core::WallTime;
-
-namespace {
-
-// Waits for another thread to reach a state; never for time to pass.
-template <class Pred>
-void spinUntil(Pred pred) {
-  while (!pred()) std::this_thread::yield();
-}
-
-}  // namespace
+using mlmodel::testutil::waitUntil;
 
 TEST(FakeClock, AdvancesSteadyAndWallTimeTogether) {
   FakeClock clock;
@@ -51,7 +44,9 @@ TEST(FakeClock, AdvancePastTheDeadlineWakesAWaiter) {
     while (clock.steadyNow() < deadline) clock.waitUntil(lock, cv, deadline);
     ownedLockOnReturn = lock.owns_lock();
   });
-  spinUntil([&] { return clock.timedWaiters() == 1; });
+  // EXPECT, not ASSERT: returning with the thread unjoined would end the whole binary.
+  EXPECT_TRUE(waitUntil([&] { return clock.timedWaiters() == 1; }))
+      << "the waiter never waited on the fake clock";
   clock.advance(9s);  // short of the deadline: the waiter loops and waits again
   clock.advance(1s);
   waiter.join();
@@ -68,7 +63,8 @@ TEST(FakeClock, NotifyStillWakesATimedWaiter) {
     std::unique_lock<std::mutex> lock(mu);
     while (!ready) clock.waitUntil(lock, cv, clock.steadyNow() + 1h);
   });
-  spinUntil([&] { return clock.timedWaiters() == 1; });
+  EXPECT_TRUE(waitUntil([&] { return clock.timedWaiters() == 1; }))
+      << "the waiter never waited on the fake clock";
   {
     std::lock_guard<std::mutex> guard(mu);
     ready = true;

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "fake_transport.h"
 #include "kube/rest_client.h"
+#include "support/wait_until.h"
 
 using namespace std::chrono_literals;
 using mlmodel::core::Duration;
@@ -27,6 +28,7 @@ using mlmodel::kube::Json;
 using mlmodel::kube::ObjectReference;
 using mlmodel::kube::RecordingEventEmitter;
 using mlmodel::testutil::FakeTransport;
+using mlmodel::testutil::waitUntil;
 
 namespace {
 
@@ -345,9 +347,11 @@ TEST_F(EventRecorderTest, BackgroundThreadSends) {
   respondPatched();
   events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
   // Waits for the sender thread to act, not for time to pass.
-  while (fake_->requestCount() < 1) std::this_thread::yield();
+  ASSERT_TRUE(waitUntil([&] { return fake_->requestCount() >= 1; }))
+      << "the background sender never sent the first Event";
   events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
-  while (fake_->requestCount() < 2) std::this_thread::yield();
+  ASSERT_TRUE(waitUntil([&] { return fake_->requestCount() >= 2; }))
+      << "the background sender never sent the second Event";
   events.stop(5s);
   EXPECT_EQ(request(0).method, "POST");
   EXPECT_EQ(request(1).method, "PATCH");
@@ -453,6 +457,12 @@ TEST(EventRecorderSendersTest, ASlowRequestHoldsUpOnlyItsOwnSender) {
   EventRecorderOptions options;
   options.senders = 4;
   EventRecorder events(client, options);
+  // An ASSERT below returns early: release the held request before `events` is destroyed,
+  // or stopping it would wait for that request forever.
+  struct Release {
+    HoldingTransport& transport;
+    ~Release() { transport.release(); }
+  } releaseOnExit{held};
   auto about = [](const std::string& name) {
     return ObjectReference{"serving.mlops.dev/v1alpha1", "MLModel", "ml", name, "uid-" + name, "1"};
   };

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "fake_lister_watcher.h"
+#include "support/wait_until.h"
 
 using namespace std::chrono_literals;
 using mlmodel::core::Error;
@@ -26,21 +27,10 @@ using mlmodel::kube::InformerOptions;
 using mlmodel::kube::Json;
 using mlmodel::kube::ObjectPtr;
 using mlmodel::testutil::FakeListerWatcher;
+using mlmodel::testutil::waitUntil;
 using Ending = mlmodel::testutil::ScriptedLineStream::Ending;
 
 namespace {
-
-// Waits for other threads to reach a state; the real-time limit only turns a hang into a
-// failure.
-template <class Pred>
-bool spinUntil(Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 Json obj(const std::string& ns, const std::string& name, const std::string& rv,
          const std::string& extra = "") {
@@ -210,7 +200,10 @@ TEST_F(InformerTest, ErrorEventRelistsAndTheRelistCallsHandlersOnlyForChanges) {
   EXPECT_EQ(rec_.calls(), (Calls{"add ml/a 1", "add ml/b 1", "add ml/c 1", "update ml/b 1->2",
                                  "add ml/d 1", "delete ml/c 1 unknown"}));
   // The deleted object's last known state is what the handler got.
-  EXPECT_EQ(rec_.objects().back()->at("metadata").at("name").as_string(), "c");
+  const auto objects = rec_.objects();
+  ASSERT_FALSE(objects.empty());
+  ASSERT_NE(objects.back(), nullptr);
+  EXPECT_EQ(objects.back()->at("metadata").at("name").as_string(), "c");
   EXPECT_EQ(lw_.watchVersions(), (Calls{"10", "30"}));
   EXPECT_EQ(informer_->store().size(), 3u);
   EXPECT_EQ(informer_->store().get("ml/c"), nullptr);
@@ -242,7 +235,8 @@ TEST_F(InformerTest, FailingListIsRetriedAfterBackoff) {
 
   // First failure: it waits 1s.
   ASSERT_TRUE(lw_.waitForListCalls(1));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(999ms);
   EXPECT_EQ(clock_.timedWaiters(), 1u);
   EXPECT_EQ(lw_.listCalls(), 1u);
@@ -251,7 +245,8 @@ TEST_F(InformerTest, FailingListIsRetriedAfterBackoff) {
 
   // Second failure: the wait doubles to 2s.
   ASSERT_TRUE(lw_.waitForListCalls(2));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(1999ms);
   EXPECT_EQ(lw_.listCalls(), 2u);
   EXPECT_FALSE(informer_->hasSynced());
@@ -269,19 +264,29 @@ TEST_F(InformerTest, WaitForSyncIsFalseAtTheDeadlineAndOnStop) {
   informer_ = std::make_unique<Informer>(lw_, options());
   informer_->start();
   ASSERT_TRUE(lw_.waitForListCalls(1));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));  // in backoff (1s)
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();  // in backoff (1s)
 
-  auto early = std::async(std::launch::async,
-                          [&] { return informer_->waitForSync(clock_.steadyNow() + 500ms); });
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 2; }));
+  // A std::async future's destructor waits for its call. When an ASSERT returns early,
+  // the guard (destroyed first) stops the informer, which ends both waitForSync calls.
+  std::future<bool> early, forever;
+  struct StopOnExit {
+    Informer& informer;
+    ~StopOnExit() { informer.stop(); }
+  } stopOnExit{*informer_};
+  early = std::async(std::launch::async,
+                     [&] { return informer_->waitForSync(clock_.steadyNow() + 500ms); });
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 2; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(500ms);
   ASSERT_EQ(early.wait_for(10s), std::future_status::ready);
   EXPECT_FALSE(early.get());
   EXPECT_EQ(lw_.listCalls(), 1u);  // the informer's own 1s wait has not elapsed
 
-  auto forever = std::async(std::launch::async,
-                            [&] { return informer_->waitForSync(clock_.steadyNow() + 1h); });
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 2; }));
+  forever = std::async(std::launch::async,
+                       [&] { return informer_->waitForSync(clock_.steadyNow() + 1h); });
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 2; }))
+      << "timed waiters: " << clock_.timedWaiters();
   informer_->stop();
   ASSERT_EQ(forever.wait_for(10s), std::future_status::ready);
   EXPECT_FALSE(forever.get());
@@ -294,7 +299,8 @@ TEST_F(InformerTest, BrokenStreamBacksOffThenRewatchesFromTheSameVersion) {
   startSynced();
 
   ASSERT_TRUE(lw_.waitForWatchCalls(1));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(999ms);
   EXPECT_EQ(lw_.watchCalls(), 1u);
   clock_.advance(1ms);
@@ -311,10 +317,12 @@ TEST_F(InformerTest, FailedWatchOpenBacksOffThenRewatchesWithoutRelisting) {
   startSynced();
 
   ASSERT_TRUE(lw_.waitForWatchCalls(1));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(1s);
   ASSERT_TRUE(lw_.waitForWatchCalls(2));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   clock_.advance(1999ms);  // doubled
   EXPECT_EQ(lw_.watchCalls(), 2u);
   clock_.advance(1ms);
@@ -368,6 +376,7 @@ TEST_F(InformerTest, DefaultTransformDropsManagedFieldsAndLastAppliedAnnotation)
     EXPECT_EQ(meta.at("annotations").at("keep").as_string(), "yes") << key;
   }
   for (const auto& o : rec_.objects()) {
+    ASSERT_NE(o, nullptr);
     EXPECT_FALSE(o->at("metadata").has_field("managedFields"));
   }
 }
@@ -419,7 +428,7 @@ TEST_F(InformerTest, StopDuringABlockedWatchReturns) {
   startSynced();  // the watch is not scripted: it stays open and quiet
   ASSERT_TRUE(lw_.waitForWatchCalls(1));
   auto stream = lw_.stream(0);
-  ASSERT_TRUE(spinUntil([&] { return stream->drainedAndWaiting(); }));
+  ASSERT_TRUE(waitUntil([&] { return stream->drainedAndWaiting(); }));
 
   informer_->stop();  // returns only once the informer's thread has ended
   EXPECT_TRUE(stream->cancelled());
@@ -434,7 +443,8 @@ TEST_F(InformerTest, StopDuringBackoffReturns) {
   informer_ = std::make_unique<Informer>(lw_, options());
   informer_->start();
   ASSERT_TRUE(lw_.waitForListCalls(1));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();
   informer_->stop();
   EXPECT_EQ(lw_.listCalls(), 1u);
   EXPECT_EQ(clock_.timedWaiters(), 0u);

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/wait_until.h"
+
 using namespace std::chrono_literals;
 using mlmodel::core::Error;
 using mlmodel::core::FakeClock;
@@ -22,20 +24,9 @@ using mlmodel::kube::Json;
 using mlmodel::kube::LeaderElectionConfig;
 using mlmodel::kube::LeaderElector;
 using mlmodel::kube::LeaseRecord;
+using mlmodel::testutil::waitUntil;
 
 namespace {
-
-// Waits for other threads to reach a state; never for time to pass. The real-time limit
-// only turns a hang into a failure.
-template <class Pred>
-bool spinUntil(Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + 10s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // The Lease as the API server keeps it: a record with a resourceVersion.
 struct FakeLeaseStore {
@@ -177,7 +168,7 @@ class LeaderElectionTest : public ::testing::Test {
   // Until `e` has finished `attempts` attempts and `waiters` threads in all wait on the
   // clock: then nothing moves until the clock does.
   void settle(const LeaderElector& e, size_t attempts, size_t waiters) {
-    ASSERT_TRUE(spinUntil([&] {
+    ASSERT_TRUE(waitUntil([&] {
       return e.attempts() == attempts && clock_.timedWaiters() == waiters;
     })) << "attempts "
         << e.attempts() << " (want " << attempts << "), waiters " << clock_.timedWaiters()
@@ -228,6 +219,7 @@ TEST_F(LeaderElectionTest, TakesAReleasedLeaseAtOnce) {
   e->start();
   settle(*e, 1, kLeading);
   EXPECT_TRUE(e->isLeader());
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->leaseTransitions, 4);
 }
 
@@ -250,6 +242,7 @@ TEST_F(LeaderElectionTest, TakesAHeldLeaseOnlyAfterLeaseDurationWithoutChange) {
   settle(*e, 9, kLeading);
   EXPECT_TRUE(e->isLeader());
   const auto r = store_.current();
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->holderIdentity, "a");
   EXPECT_EQ(r->leaseTransitions, 3);
   EXPECT_EQ(r->acquireTime, clock_.wallNow());
@@ -291,6 +284,7 @@ TEST_F(LeaderElectionTest, RenewsEveryRetryPeriod) {
     clock_.advance(2s);
     settle(*e, 1 + k, kLeading);
     const auto r = store_.current();
+    ASSERT_TRUE(r);
     EXPECT_EQ(r->renewTime, clock_.wallNow());
     EXPECT_EQ(r->acquireTime, acquiredWall);
     EXPECT_EQ(r->leaseTransitions, 0);
@@ -321,18 +315,20 @@ TEST_F(LeaderElectionTest, StopsLeadingWhenRenewalsFailBeforeTheLeaseCouldPass) 
     EXPECT_EQ(ev.stopped, 0) << "at " << s << "s";
   }
   clock_.advance(1s);  // 12s = last renewal + renewDeadline
-  ASSERT_TRUE(spinUntil([&] { return ev.stopped == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return ev.stopped == 1; }));
   EXPECT_FALSE(e->isLeader());
   EXPECT_EQ(ev.stoppedAt - lastRenewal, 10s);  // within renewDeadline
   // No other candidate may take the lease before it saw our last write, plus 15s.
   EXPECT_LT(ev.stoppedAt, lastRenewal + 15s);
 
   // It does not contend again, and never writes while no longer leading.
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 0; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 0; }))
+      << "timed waiters: " << clock_.timedWaiters();
   store_.setFailure(std::nullopt);
   clock_.advance(30s);
   e->stop();
   EXPECT_EQ(store_.writes.size(), 2u);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "a");
   EXPECT_EQ(ev.started, 1);
   EXPECT_EQ(ev.stopped, 1);
@@ -345,13 +341,20 @@ TEST_F(LeaderElectionTest, AHangingRenewalStillStopsLeadingAtTheDeadline) {
   e->start();
   settle(*e, 1, kLeading);
   store_.setBlocked(true);
+  // An ASSERT below returns early: let the hanging call go before `e` is destroyed, or its
+  // stop() would wait for that call forever.
+  struct Unblock {
+    FakeLeaseStore& store;
+    ~Unblock() { store.setBlocked(false); }
+  } unblockOnExit{store_};
   clock_.advance(2s);
-  ASSERT_TRUE(spinUntil([&] { return store_.blockedNow() == 1; }));
-  ASSERT_TRUE(spinUntil([&] { return clock_.timedWaiters() == 1; }));  // the watchdog
+  ASSERT_TRUE(waitUntil([&] { return store_.blockedNow() == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "timed waiters: " << clock_.timedWaiters();  // the watchdog
   clock_.advance(7s);
   EXPECT_TRUE(e->isLeader());
   clock_.advance(1s);  // 10s after the last successful renewal (the acquisition)
-  ASSERT_TRUE(spinUntil([&] { return ev.stopped == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return ev.stopped == 1; }));
   EXPECT_EQ(ev.stoppedAt - t0, 10s);
   EXPECT_FALSE(e->isLeader());
   EXPECT_EQ(store_.blockedNow(), 1);  // the call is still in flight
@@ -368,10 +371,11 @@ TEST_F(LeaderElectionTest, StopsAtOnceWhenTheLeaseNamesAnotherHolder) {
   settle(*e, 1, kLeading);
   store_.put(heldBy("b", clock_.wallNow()));
   clock_.advance(2s);
-  ASSERT_TRUE(spinUntil([&] { return ev.stopped == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return ev.stopped == 1; }));
   EXPECT_FALSE(e->isLeader());
   EXPECT_EQ(ev.leadersSeen(), (std::vector<std::string>{"a", "b"}));
   e->stop();
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");  // not "released" by a
 }
 
@@ -386,7 +390,8 @@ TEST_F(LeaderElectionTest, StopReleasesTheLeaseAfterTheWorkStopped) {
   Events b;
   auto eb = elector("b", b);
   eb->start();
-  ASSERT_TRUE(spinUntil([&] { return eb->attempts() == 1 && clock_.timedWaiters() == 3; }));
+  ASSERT_TRUE(waitUntil([&] { return eb->attempts() == 1 && clock_.timedWaiters() == 3; }))
+      << "timed waiters: " << clock_.timedWaiters();
   EXPECT_FALSE(eb->isLeader());
 
   ea->stop();
@@ -394,6 +399,7 @@ TEST_F(LeaderElectionTest, StopReleasesTheLeaseAfterTheWorkStopped) {
   ASSERT_TRUE(a.recordWhenStopped);
   EXPECT_EQ(a.recordWhenStopped->holderIdentity, "a");  // still held while the work stopped
   const auto r = store_.current();
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->holderIdentity, "");
   EXPECT_EQ(r->leaseDurationSeconds, 1);
   EXPECT_EQ(r->leaseTransitions, 0);
@@ -402,6 +408,7 @@ TEST_F(LeaderElectionTest, StopReleasesTheLeaseAfterTheWorkStopped) {
   clock_.advance(2s);  // b's next retry, not b's view of a's term
   settle(*eb, 2, kLeading);
   EXPECT_TRUE(eb->isLeader());
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");
   EXPECT_EQ(store_.current()->leaseTransitions, 1);
   EXPECT_EQ(a.started, 1);
@@ -416,6 +423,7 @@ TEST_F(LeaderElectionTest, StopKeepsTheLeaseWhenReleaseIsOff) {
   settle(*e, 1, kLeading);
   e->stop();
   EXPECT_EQ(ev.stopped, 1);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "a");
 }
 
@@ -428,6 +436,7 @@ TEST_F(LeaderElectionTest, StopBeforeAcquiringCallsNoCallbacks) {
   e->stop();
   EXPECT_EQ(ev.started, 0);
   EXPECT_EQ(ev.stopped, 0);
+  ASSERT_TRUE(store_.current());
   EXPECT_EQ(store_.current()->holderIdentity, "b");
   EXPECT_TRUE(store_.writes.empty());
 }
@@ -470,10 +479,11 @@ TEST_F(LeaderElectionTest, OnlyOneOfTwoCandidatesLeads) {
   ea->start();
   settle(*ea, 1, kLeading);
   eb->start();
-  ASSERT_TRUE(spinUntil([&] { return eb->attempts() == 1 && clock_.timedWaiters() == 3; }));
+  ASSERT_TRUE(waitUntil([&] { return eb->attempts() == 1 && clock_.timedWaiters() == 3; }))
+      << "timed waiters: " << clock_.timedWaiters();
   for (size_t k = 1; k <= 20; ++k) {
     clock_.advance(2s);
-    ASSERT_TRUE(spinUntil([&] {
+    ASSERT_TRUE(waitUntil([&] {
       return ea->attempts() == 1 + k && eb->attempts() == 1 + k && clock_.timedWaiters() == 3;
     }));
     ASSERT_TRUE(ea->isLeader());
@@ -494,7 +504,7 @@ TEST_F(LeaderElectionTest, CallbacksFireOnceEach) {
   }
   store_.setFailure(Error{"connection refused"});
   for (int k = 0; k < 5; ++k) clock_.advance(2s);
-  ASSERT_TRUE(spinUntil([&] { return ev.stopped == 1; }));
+  ASSERT_TRUE(waitUntil([&] { return ev.stopped == 1; }));
   e->stop();
   e->stop();
   e.reset();

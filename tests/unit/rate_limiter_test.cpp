@@ -95,9 +95,11 @@ TEST(DefaultControllerRateLimiter, TakesTheLongerOfBackoffAndBucket) {
 TEST(DefaultControllerRateLimiter, ForgetResetsBackoffButNotTheSharedBucket) {
   FakeClock clock;
   auto limiter = defaultControllerRateLimiter(clock);
-  for (int i = 0; i < 5; ++i) limiter->when("a");
+  for (int i = 0; i < 5; ++i) limiter->when("a");  // backoff at 80ms; the 6th would be 160ms
+  for (int i = 5; i < 100; ++i) limiter->when("key-" + std::to_string(i));  // burst spent
   EXPECT_EQ(limiter->numRequeues("a"), 5);
   limiter->forget("a");
   EXPECT_EQ(limiter->numRequeues("a"), 0);
-  EXPECT_EQ(limiter->when("a"), 5ms);
+  // Backoff starts over at 5ms (not 160ms), but the bucket is still empty: its 100ms wins.
+  EXPECT_EQ(limiter->when("a"), 100ms);
 }

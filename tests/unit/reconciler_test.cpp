@@ -108,11 +108,28 @@ class ReconcilerTest : public ::testing::Test {
     return Json::null();
   }
 
+  // The condition `type` in `status`, or null when there is none (or no conditions at all).
+  // Assert presence before looking inside: ASSERT_NE(c, nullptr), then c->at(...).
   static const Json* condition(const Json& status, const std::string& type) {
+    if (!status.is_object() || !status.has_array_field("conditions")) return nullptr;
     for (const auto& c : status.at("conditions").as_array()) {
-      if (c.at("type").as_string() == type) return &c;
+      if (c.is_object() && c.has_string_field("type") && c.at("type").as_string() == type) {
+        return &c;
+      }
     }
     return nullptr;
+  }
+
+  // A string field ("status", "reason", "message") of the condition `type`. A missing
+  // condition or field gives a text saying so, which no expected value equals: then
+  // EXPECT_EQ(conditionField(s, "Ready", "status"), "True") fails and prints why, where
+  // condition(...)->at(...) dereferenced null and killed the whole test binary.
+  static std::string conditionField(const Json& status, const std::string& type,
+                                    const std::string& field) {
+    const Json* c = condition(status, type);
+    if (!c) return "<no " + type + " condition in " + status.serialize() + ">";
+    if (!c->has_string_field(field)) return "<no " + field + " in " + c->serialize() + ">";
+    return c->at(field).as_string();
   }
 
   testutil::FakeTransport* transport;
@@ -145,10 +162,10 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
   const auto status = lastStatusPatch();
   // The Deployment exists from this pass on, whatever the cache has seen.
   EXPECT_EQ(status.at("phase").as_string(), "Progressing");
-  EXPECT_EQ(condition(status, "Available")->at("reason").as_string(), "Deployment");
-  EXPECT_EQ(condition(status, "ImageResolved")->at("status").as_string(), "True");
-  EXPECT_EQ(condition(status, "Ready")->at("status").as_string(), "False");
-  EXPECT_EQ(condition(status, "Reconciling")->at("status").as_string(), "True");
+  EXPECT_EQ(conditionField(status, "Available", "reason"), "Deployment");
+  EXPECT_EQ(conditionField(status, "ImageResolved", "status"), "True");
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "False");
+  EXPECT_EQ(conditionField(status, "Reconciling", "status"), "True");
   EXPECT_EQ(condition(status, "Stalled"), nullptr);  // kstatus: only while True
   EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'a'));
   // A first deployment is told by one Event, ModelReady, once it serves.
@@ -157,6 +174,8 @@ TEST_F(ReconcilerTest, ANewModelGetsAPinnedDeploymentAServiceAndStatus) {
 
 TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing) {
   const auto deploying = firstPass();
+  ASSERT_EQ(deploying.at("phase").as_string(), "Progressing");  // what must not change
+  const auto eventsBefore = reasons();
   // The cache now holds the Deployment as the API server created it: no status yet.
   auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
   api::applyDefaults(m);
@@ -166,8 +185,11 @@ TEST_F(ReconcilerTest, TheDeploymentJustCreatedSeenBeforeItReportsChangesNothing
   services.upsert("ml/fraud", controller::desiredService(m));
   const auto before = transport->requests().size();
   EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
-  EXPECT_EQ(transport->requests().size(), before);  // no apply, no status write
-  EXPECT_EQ(deploying.at("phase").as_string(), "Progressing");
+  // No apply and no status write: the model stays Progressing as the first pass left it
+  // (a Deployment without status is not read as missing, failed or ready).
+  EXPECT_EQ(transport->requests().size(), before);
+  // Nor is it news: no DeploymentCreated, ModelReady or warning Event.
+  EXPECT_EQ(reasons(), eventsBefore);
 }
 
 TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsAtOnce) {
@@ -187,7 +209,7 @@ TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsA
   ASSERT_EQ(transport->requests().size(), before + 1);
   const auto progress = lastStatusPatch();
   EXPECT_EQ(progress.at("readyReplicas").as_integer(), 1);
-  EXPECT_EQ(condition(progress, "Ready")->at("status").as_string(), "False");
+  EXPECT_EQ(conditionField(progress, "Ready", "status"), "False");
   putModel(spec, progress);
 
   // Becoming Ready is a transition: written at once, though the last write was just now.
@@ -195,7 +217,7 @@ TEST_F(ReconcilerTest, ProgressCountsAreWrittenAtMostEveryTenSecondsTransitionsA
   transport->respond(200, "{}");
   EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
   ASSERT_EQ(transport->requests().size(), before + 2);
-  EXPECT_EQ(condition(lastStatusPatch(), "Ready")->at("status").as_string(), "True");
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Ready", "status"), "True");
 }
 
 TEST_F(ReconcilerTest, AFailingApplyIsWrittenAsItComesAndKeepsItsRetryBackoff) {
@@ -245,7 +267,8 @@ TEST_F(ReconcilerTest, AFirstDeploymentThatNeverBecomesAvailableStallsWithAWarni
   transport->respond(200, "{}");
   reconciler->reconcile("ml/fraud");
   const auto stalled = lastStatusPatch();
-  ASSERT_NE(condition(stalled, "Stalled"), nullptr);
+  EXPECT_EQ(conditionField(stalled, "Stalled", "status"), "True");
+  EXPECT_EQ(conditionField(stalled, "Stalled", "reason"), "ProgressDeadlineExceeded");
   ASSERT_EQ(events.events().size(), 1u);
   EXPECT_EQ(events.events()[0].reason, "ProgressDeadlineExceeded");
   EXPECT_EQ(events.events()[0].type, kube::EventType::kWarning);
@@ -265,7 +288,7 @@ TEST_F(ReconcilerTest, AModelThatIsAlreadyRightCausesNoWrite) {
   reconciler->reconcile("ml/fraud");
   auto status = lastStatusPatch();
   EXPECT_EQ(status.at("phase").as_string(), "Ready");
-  EXPECT_EQ(condition(status, "Ready")->at("status").as_string(), "True");
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "True");
   EXPECT_EQ(resolver.calls, 1);
   // The API server now holds that status: a second pass reads it and does nothing at all.
   putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", status);
@@ -309,12 +332,14 @@ TEST_F(ReconcilerTest, AnUnknownTagStallsWithTheImageNamedAndTouchesNothing) {
   ASSERT_EQ(transport->requests().size(), 1u);        // the status, nothing else
   auto status = lastStatusPatch();
   EXPECT_EQ(status.at("phase").as_string(), "Failed");
+  EXPECT_EQ(conditionField(status, "Stalled", "status"), "True");
   const auto* resolved = condition(status, "ImageResolved");
+  ASSERT_NE(resolved, nullptr) << status.serialize();
   EXPECT_EQ(resolved->at("status").as_string(), "False");
   EXPECT_EQ(resolved->at("reason").as_string(), "ManifestUnknown");
   EXPECT_NE(resolved->at("message").as_string().find("reg:5000/models/fraud:9.9.9"),
             std::string::npos);
-  EXPECT_EQ(condition(status, "Stalled")->at("status").as_string(), "True");
+  ASSERT_FALSE(events.events().empty());
   EXPECT_EQ(events.events().back().type, kube::EventType::kWarning);
   EXPECT_EQ(events.events().back().reason, "ImageResolutionFailed");
 }
@@ -332,7 +357,7 @@ TEST_F(ReconcilerTest, AnUnreachableRegistryKeepsTheRunningVersionAndKeepsTrying
   EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRetry);
   ASSERT_EQ(transport->requests().size(), 1u);  // no apply: the Deployment stays as it is
   auto status = lastStatusPatch();
-  EXPECT_EQ(condition(status, "Reconciling")->at("reason").as_string(), "RegistryUnavailable");
+  EXPECT_EQ(conditionField(status, "Reconciling", "reason"), "RegistryUnavailable");
   EXPECT_EQ(condition(status, "Stalled"), nullptr);
   EXPECT_EQ(status.at("stable").at("version").as_string(), "1.0.0");
 }
@@ -343,8 +368,8 @@ TEST_F(ReconcilerTest, AWrongTypeThatSlippedThroughIsReportedNotRetried) {
   auto r = reconciler->reconcile("ml/fraud");
   EXPECT_EQ(r.kind, kube::WorkResult::Kind::kSuccess);
   auto status = lastStatusPatch();
-  EXPECT_EQ(condition(status, "Stalled")->at("reason").as_string(), "InvalidSpec");
-  EXPECT_EQ(condition(status, "Stalled")->at("message").as_string(),
+  EXPECT_EQ(conditionField(status, "Stalled", "reason"), "InvalidSpec");
+  EXPECT_EQ(conditionField(status, "Stalled", "message"),
             "spec.port: expected an integer, got a string");
   EXPECT_EQ(reasons(), std::vector<std::string>{"InvalidSpec"});
 }

@@ -67,6 +67,7 @@ TEST_F(CachingResolverTest, AnswersAreNotSharedAcrossCredentials) {
   ASSERT_TRUE(cached.resolve(ref(kImage), nullptr));
   const auto calls = registry.calls();
   ASSERT_EQ(calls.size(), 3u);  // alice once, bob once, anonymous once
+  ASSERT_TRUE(calls[1].creds);
   EXPECT_EQ(calls[1].creds->password, "other-password");
   EXPECT_FALSE(calls[2].creds.has_value());
 }

@@ -269,7 +269,7 @@ TEST_F(RegistryResolverTest, BearerChallengeTokenIsCachedUntilExpiry) {
   EXPECT_EQ(tokenReq.target,
             "/token?service=reg.example%3A5000&scope=repository%3Amodels%2Ffraud%3Apull");
   EXPECT_EQ(header(tokenReq, "Authorization"), "Basic " + detail::base64Encode("alice:pw"));
-  EXPECT_EQ(header(registry().requests()[1], "Authorization"), "Bearer t1");
+  EXPECT_EQ(header(registry().requests().at(1), "Authorization"), "Bearer t1");
 
   // Cached: one HEAD, no token request, while 90% of expires_in has not passed.
   clock_.advance(269s);
@@ -277,7 +277,7 @@ TEST_F(RegistryResolverTest, BearerChallengeTokenIsCachedUntilExpiry) {
   ASSERT_TRUE(resolver.resolve(imageRef(kImage), &alice_));
   EXPECT_EQ(auth().requestCount(), 1u);
   EXPECT_EQ(registry().requestCount(), 3u);
-  EXPECT_EQ(header(registry().requests()[2], "Authorization"), "Bearer t1");
+  EXPECT_EQ(header(registry().requests().at(2), "Authorization"), "Bearer t1");
 
   // Expired: the challenge is answered afresh.
   clock_.advance(2s);

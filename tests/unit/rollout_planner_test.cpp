@@ -124,10 +124,12 @@ TEST_F(PlannerTest, HealthyCanaryWalksEveryStepAndIsPromoted) {
   EXPECT_FALSE(p.stable) << "stable must be left alone during a canary";
   ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->weight, 10);
+  ASSERT_TRUE(p.canaryReplicas);
   EXPECT_EQ(*p.canaryReplicas, canaryReplicasFor(10, 4));
 
   // The canary is ready: the step starts; the first analysis is one interval later.
   p = step(v2);
+  ASSERT_TRUE(status.canary);
   ASSERT_TRUE(status.canary->stepStartedAt);
   EXPECT_EQ(status.canary->analysis.counts.rounds, 0);
   ASSERT_TRUE(p.requeueAfter);
@@ -136,15 +138,19 @@ TEST_F(PlannerTest, HealthyCanaryWalksEveryStepAndIsPromoted) {
   now += 30s;
   p = step(v2);
   EXPECT_TRUE(hasEvent(p, "AnalysisPassed"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->analysis.counts.passed, 1);
   EXPECT_EQ(status.canary->step, 0) << "the step's pause (60s) has not elapsed";
+  ASSERT_FALSE(source.metrics->queries().empty());
   EXPECT_EQ(source.metrics->queries().back(), "errors{v=\"2.0\"}");
 
   now += 30s;
   p = step(v2);
   EXPECT_TRUE(hasEvent(p, "StepAdvanced"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->step, 1);
   EXPECT_EQ(status.canary->weight, 50);
+  ASSERT_TRUE(p.canaryReplicas);
   EXPECT_EQ(*p.canaryReplicas, 4);
 
   p = step(v2);  // ready at 50%
@@ -185,6 +191,7 @@ TEST_F(PlannerTest, FailingCanaryIsRolledBackAtFailureLimit) {
   ASSERT_TRUE(p.stalled);
   EXPECT_EQ(p.stalled->reason, "AnalysisFailed");
   EXPECT_NE(p.stalled->message.find("0.5"), std::string::npos) << p.stalled->message;
+  ASSERT_FALSE(status.history.empty());
   EXPECT_EQ(status.history.back().outcome, kRolledBack);
   EXPECT_EQ(status.stable.revision.version, "1.0");
 
@@ -294,6 +301,7 @@ TEST_F(PlannerTest, NewSpecMidRolloutRestartsTheCanary) {
   step(v2);
   now += 30s;
   step(v2);
+  ASSERT_TRUE(status.canary);
   ASSERT_EQ(status.canary->step, 1);
   Plan p = step(v3);
   EXPECT_TRUE(hasEvent(p, "CanaryRestarted"));
@@ -302,6 +310,7 @@ TEST_F(PlannerTest, NewSpecMidRolloutRestartsTheCanary) {
   EXPECT_EQ(status.canary->revision.version, "3.0");
   EXPECT_EQ(status.canary->step, 0);
   EXPECT_EQ(status.canary->analysis.counts.rounds, 0);
+  ASSERT_FALSE(status.history.empty());
   EXPECT_EQ(status.history.back().outcome, kAborted);
   EXPECT_EQ(status.history.back().reason, "Superseded");
 }
@@ -330,11 +339,13 @@ TEST_F(PlannerTest, PauseHoldsTheStepAndResumeContinues) {
     now += 30s;
     step(v2);
   }
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->step, 0);
   EXPECT_EQ(status.canary->phase, CanaryPhase::Paused);
   gates.paused = false;
   p = step(v2);
   EXPECT_TRUE(hasEvent(p, "Resumed"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->step, 1) << "the pause had elapsed and analysis passed";
 }
 
@@ -384,6 +395,7 @@ TEST_F(PlannerTest, PromoteAnnotationForAnotherVersionDoesNothing) {
   step(v2);
   Plan p = step(v2);
   EXPECT_FALSE(hasEvent(p, "PromoteRequested"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->phase, CanaryPhase::Progressing);
 }
 
@@ -394,6 +406,7 @@ TEST_F(PlannerTest, AbortRollsBackAndRefusesUntilRetry) {
   Plan p = step(v2);
   EXPECT_TRUE(hasEvent(p, "Aborted"));
   EXPECT_FALSE(status.canary);
+  ASSERT_FALSE(status.history.empty());
   EXPECT_EQ(status.history.back().outcome, kAborted);
   ASSERT_TRUE(p.stalled);
   p = step(v2);
@@ -417,10 +430,12 @@ TEST_F(PlannerTest, RestartMidRolloutResumesFromStatusWithoutRepeatingAStep) {
   EXPECT_EQ(static_cast<int>(source.metrics->queries().size()), queries)
       << "no analysis is due yet: none is repeated";
   EXPECT_FALSE(hasEvent(p, "CanaryStarted"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->step, 0);
   now += 30s;
   p = step(v2);
   EXPECT_TRUE(hasEvent(p, "StepAdvanced"));
+  ASSERT_TRUE(status.canary);
   EXPECT_EQ(status.canary->step, 1);
 }
 
@@ -446,6 +461,7 @@ TEST_F(PlannerTest, WithoutCanaryConfigAChangeRollsInPlace) {
   ASSERT_TRUE(p.stable);
   EXPECT_EQ(p.stable->version, "2.0");
   EXPECT_FALSE(p.canaryReplicas);
+  ASSERT_FALSE(status.history.empty());
   EXPECT_EQ(status.history.back().reason, "RollingUpdate");
 }
 
@@ -499,6 +515,7 @@ TEST_F(PlannerTest, MonitoringTurnsDegradedAndRollsBackWhenAsked) {
   ASSERT_TRUE(p.stable);
   EXPECT_EQ(p.stable->version, "1.0") << "rolled back to the previous stable digest";
   EXPECT_EQ(status.stable.revision.version, "1.0");
+  ASSERT_FALSE(status.history.empty());
   EXPECT_EQ(status.history.back().outcome, kRolledBack);
   EXPECT_EQ(status.history.back().reason, "Degraded");
   p = step(v2);

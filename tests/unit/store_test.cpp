@@ -90,7 +90,9 @@ TEST(StoreTest, GetListKeysAndSize) {
   auto a = s.get("ml/a");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(*a, obj("ml", "a", "1"));
-  EXPECT_EQ(s.get("other/a")->at("metadata").at("namespace").as_string(), "other");
+  auto other = s.get("other/a");
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->at("metadata").at("namespace").as_string(), "other");
   EXPECT_EQ(names(s.list()), (Strings{"a", "a", "node-1"}));
   EXPECT_EQ(s.get("ml/missing"), nullptr);
 }
@@ -99,9 +101,12 @@ TEST(StoreTest, ReadersGetTheirOwnCopy) {
   Store s;
   s.upsert("ml/a", obj("ml", "a", "1"));
   auto before = s.get("ml/a");
+  ASSERT_NE(before, nullptr);
   s.upsert("ml/a", obj("ml", "a", "2"));
   EXPECT_EQ(resourceVersionOf(*before), "1");
-  EXPECT_EQ(resourceVersionOf(*s.get("ml/a")), "2");
+  const auto after = s.get("ml/a");
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(resourceVersionOf(*after), "2");
 }
 
 TEST(StoreTest, UpsertAndEraseReturnThePreviousObject) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "support/wait_until.h"
+
 using namespace std::chrono_literals;
 using mlmodel::core::Duration;
 using mlmodel::core::FakeClock;
@@ -20,14 +22,9 @@ using mlmodel::kube::WorkQueue;
 using mlmodel::kube::WorkQueueMetrics;
 using mlmodel::kube::WorkQueueMetricsProvider;
 using mlmodel::kube::WorkResult;
+using mlmodel::testutil::waitUntil;
 
 namespace {
-
-// Waits for another thread to reach a state; never for time to pass.
-template <class Pred>
-void spinUntil(Pred pred) {
-  while (!pred()) std::this_thread::yield();
-}
 
 // Retries at once, counting calls, so worker tests need no clock.
 class ImmediateLimiter final : public RateLimiter {
@@ -89,25 +86,37 @@ TEST_F(WorkQueueTest, NeverHandsAKeyToTwoWorkersAtOnce) {
   std::latch firstHasIt(1);
   std::latch releaseFirst(1);
   std::atomic<bool> firstDone{false};
+  std::atomic<bool> secondDone{false};
   bool secondSawFirstDone = false;
   std::thread first([&] {
     auto key = queue_->get();
     firstHasIt.count_down();
     releaseFirst.wait();
     firstDone = true;
-    queue_->done(*key);
+    EXPECT_EQ(key, "a");
+    if (key) queue_->done(*key);
   });
-  firstHasIt.wait();
+  if (!waitUntil([&] { return firstHasIt.try_wait(); })) {
+    queue_->shutDown();  // wakes the blocked get(), so the thread can be joined
+    releaseFirst.count_down();
+    first.join();
+    FAIL() << "the first worker never got the queued key";
+  }
   queue_->add("a");  // while the first worker holds it
   std::thread second([&] {
     auto key = queue_->get();  // blocks until the first worker is done
     secondSawFirstDone = firstDone.load();
     EXPECT_EQ(key, "a");
-    queue_->done(*key);
+    if (key) queue_->done(*key);
+    secondDone = true;
   });
   EXPECT_EQ(queue_->len(), 0u);
   releaseFirst.count_down();
   first.join();
+  if (!waitUntil([&] { return secondDone.load(); })) {
+    ADD_FAILURE() << "the second worker never got the key the first one was done with";
+    queue_->shutDown();
+  }
   second.join();
   EXPECT_TRUE(secondSawFirstDone);
 }
@@ -146,7 +155,9 @@ TEST_F(WorkQueueTest, BlockedGetWakesWhenTheClockReachesTheDeadline) {
   queue_->addAfter("a", 30s);
   std::optional<std::string> got;
   std::thread worker([&] { got = queue_->get(); });
-  spinUntil([&] { return clock_.timedWaiters() == 1; });  // blocked until 30s
+  // EXPECT, not ASSERT: the test must still release and join its thread.
+  EXPECT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }))
+      << "get() never blocked on the clock until the key's 30s";
   clock_.advance(30s);
   worker.join();
   EXPECT_EQ(got, "a");
@@ -214,7 +225,8 @@ TEST_F(WorkQueueTest, ShutDownWithDrainWaitsForInFlightKeys) {
     queue_->shutDownWithDrain();
     drained = true;
   });
-  spinUntil([&] { return queue_->shuttingDown(); });
+  EXPECT_TRUE(waitUntil([&] { return queue_->shuttingDown(); }))
+      << "shutDownWithDrain() never marked the queue as shutting down";
   queue_->done("a");
   EXPECT_FALSE(drained.load());  // "b" is still in flight
   queue_->done("b");
@@ -281,7 +293,8 @@ TEST(WorkQueueMetricsHooks, ReportsAddsDepthLatencyDurationAndRetriesUnderTheQue
   EXPECT_EQ(r.retries, 2);
   clock.advance(1s);
   ASSERT_EQ(queue->get(), "b");
-  ASSERT_EQ(queue->get(), "d");          // ready at 5ms, before "c"
+  ASSERT_EQ(queue->get(), "d");  // ready at 5ms, before "c"
+  ASSERT_FALSE(r.latencies.empty());
   EXPECT_EQ(r.latencies.back(), 995ms);  // counted from when it became ready
 }
 
@@ -306,7 +319,8 @@ TEST(WorkQueueWorkers, ProcessesEveryKeyExactlyOnceWithoutOverlap) {
     allSeen.count_down();
     return WorkResult::success();
   });
-  allSeen.wait();
+  ASSERT_TRUE(waitUntil([&] { return allSeen.try_wait(); }))
+      << "the workers never saw all the keys";
   queue->shutDownWithDrain();
   pool->join();
 
@@ -327,7 +341,8 @@ TEST(WorkQueueWorkers, RetriesFailuresAndExceptionsThenForgetsOnSuccess) {
     succeeded.count_down();
     return WorkResult::success();
   });
-  succeeded.wait();
+  ASSERT_TRUE(waitUntil([&] { return succeeded.try_wait(); }))
+      << "the key never succeeded (after a retry and a throw)";
   queue->shutDownWithDrain();
   pool->join();
   EXPECT_EQ(calls.load(), 3);
@@ -345,10 +360,13 @@ TEST(WorkQueueWorkers, RequeueAfterRunsTheKeyAgainWhenTheClockGetsThere) {
     second.count_down();
     return WorkResult::success();
   });
-  spinUntil([&] { return clock.timedWaiters() == 1; });  // worker waits for the 30s
+  // The pool shuts the queue down and joins on the way out, so an ASSERT may return.
+  ASSERT_TRUE(waitUntil([&] { return clock.timedWaiters() == 1; }))
+      << "the worker never waited on the clock for the requeue's 30s";
   EXPECT_EQ(calls.load(), 1);
   clock.advance(30s);
-  second.wait();
+  ASSERT_TRUE(waitUntil([&] { return second.try_wait(); }))
+      << "the requeued key never ran a second time";
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(queue->numRequeues("a"), 0);
 }
