@@ -1,7 +1,8 @@
 // kubectl-mlmodel: the kubectl plugin for MLModels (`kubectl mlmodel ...` once on PATH).
 // Every command reads or patches the MLModel through the API server; the operator does the
-// rest. The command line and help are plugin/command_line.h's. Exit codes: 0 done (help
-// too), 1 failed (rolled back, stalled, an API error, a usage error), 2 `wait` timed out.
+// rest. The command line and help are plugin/command_line.h's. Exit codes: 0 done (help and
+// version too), 1 failed (rolled back, stalled, an API error, a usage error), 2 `wait` timed
+// out.
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -10,10 +11,12 @@
 
 #include "api/mlmodel.h"
 #include "api/rollout.h"
+#include "cli/git_commit.h"
 #include "kube/client_factory.h"
 #include "kube/config.h"
 #include "plugin/command_line.h"
 #include "plugin/model_view.h"
+#include "plugin/version.h"
 
 namespace {
 
@@ -81,6 +84,10 @@ class Cli {
 };
 
 int run(const plugin::Invocation& a) {
+  if (a.command == "version") {
+    std::cout << plugin::versionText({MLMODEL_VERSION, mlmodel::cli::kGitCommit}, a.output);
+    return 0;
+  }
   mlmodel::kube::LoadOptions lo;
   lo.kubeconfigFlag = a.kubeconfig;
   lo.context = a.context;

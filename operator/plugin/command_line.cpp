@@ -161,6 +161,10 @@ std::string apply(const FlagUse& f, Invocation& inv) {
     if (ec != std::errc() || p != end || inv.revision < 1)
       return bad + "a revision of history (1 or more)";
   }
+  if (n == "output") {
+    if (f.value != "" && f.value != "json" && f.value != "yaml") return bad + "one of json, yaml";
+    inv.output = f.value;
+  }
   return "";
 }
 

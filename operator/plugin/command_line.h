@@ -9,12 +9,13 @@ namespace mlmodel::plugin {
 
 // A command of `kubectl mlmodel` to run, its arguments checked.
 struct Invocation {
-  std::string command;  // a command's path: "status", "set image", ...
+  std::string command;  // a command's path: "status", "set image", "version", ...
   std::string name, image;
   std::string ns, kubeconfig, context;  // "" when not given
   int revision = 0;                     // rollback --to-revision
   bool wait = false;                    // set image --wait
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  std::string output;  // version -o: "", "json" or "yaml"
 };
 
 // Exit codes, as kubectl's: 0 done (and help), 1 failed, usage errors included. 2 is left to

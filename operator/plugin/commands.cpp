@@ -48,6 +48,7 @@ const std::vector<FlagSpec>& flags() {
        "How long to wait, such as 90s or 1h30m; then exit 2 (default 10m)"},
       {'\0', "wait", "", "Wait for the rollout as the wait command does, with its exit codes"},
       {'\0', "to-revision", "int", "The revision of the history to go back to (1 is the oldest)"},
+      {'o', "output", "string", "One of 'json' or 'yaml'; plain text when not given"},
   };
   return all;
 }
@@ -155,6 +156,14 @@ const std::vector<CommandSpec>& commands() {
        "weights, the analysis counts and last measured value, and the conditions.",
        "  kubectl mlmodel status fraud-detector",
        {},
+       {}},
+      {"version",
+       "",
+       0,
+       "Print the plugin's version",
+       "Print the version of the plugin and the git commit it was built from.",
+       "  kubectl mlmodel version\n  kubectl mlmodel version -o json",
+       {"output"},
        {}},
       {"wait",
        "NAME",

@@ -1,9 +1,11 @@
 // The command line of `kubectl mlmodel` as a user meets it: what goes to stdout and to
-// stderr, and the exit code, for help and mistakes.
+// stderr, and the exit code, for help, version and mistakes.
+#include <cpprest/json.h>
 #include <gtest/gtest.h>
 
 #include "plugin/command_line.h"
 #include "plugin/commands.h"
+#include "plugin/version.h"
 
 namespace mlmodel::plugin {
 namespace {
@@ -29,9 +31,9 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 TEST(PluginCli, KnowsEveryCommand) {
   std::vector<std::string> paths;
   for (const auto& c : commands()) paths.push_back(c.path);
-  EXPECT_EQ(paths,
-            (std::vector<std::string>{"", "abort", "help", "history", "pause", "promote", "resume",
-                                      "retry", "rollback", "set", "set image", "status", "wait"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"", "abort", "help", "history", "pause", "promote",
+                                             "resume", "retry", "rollback", "set", "set image",
+                                             "status", "version", "wait"}));
 }
 
 void expectHelp(const CommandLine& r, const CommandSpec& c, const std::string& how) {
@@ -81,8 +83,8 @@ TEST(PluginCli, RootHelpListsEveryCommandAsCobraDoes) {
                      "  help        Help about any command\n"),
             std::string::npos)
       << out;
-  for (const char* name :
-       {"history", "pause", "promote", "resume", "retry", "rollback", "set", "status", "wait"}) {
+  for (const char* name : {"history", "pause", "promote", "resume", "retry", "rollback", "set",
+                           "status", "version", "wait"}) {
     EXPECT_NE(out.find(std::string("\n  ") + name + " "), std::string::npos) << name;
   }
   EXPECT_EQ(out.find("  image "), std::string::npos) << "set's subcommand is not the root's";
@@ -173,6 +175,8 @@ TEST(PluginCli, MissingOrBadArgumentsAreErrorsWithTheUsage) {
                    "kubectl mlmodel set image NAME IMAGE [flags]", "set image");
   expectUsageError(parse({"status", "a", "b"}), "unexpected argument \"b\"",
                    "kubectl mlmodel status NAME [flags]", "status a b");
+  expectUsageError(parse({"version", "x"}), "unexpected argument \"x\"",
+                   "kubectl mlmodel version [flags]", "version x");
   expectUsageError(parse({"rollback", "pm"}), "required flag \"--to-revision\" not set",
                    "kubectl mlmodel rollback NAME --to-revision N [flags]", "rollback");
   expectUsageError(parse({"rollback", "pm", "--to-revision", "0"}),
@@ -190,6 +194,9 @@ TEST(PluginCli, MissingOrBadArgumentsAreErrorsWithTheUsage) {
                    "invalid argument \"soon\" for \"--timeout\" flag: a duration such as 90s, 10m "
                    "or 1h30m",
                    "kubectl mlmodel wait NAME [flags]", "--timeout soon");
+  expectUsageError(parse({"version", "-o", "xml"}),
+                   "invalid argument \"xml\" for \"-o\" flag: one of json, yaml",
+                   "kubectl mlmodel version [flags]", "-o xml");
   expectUsageError(parse({"status", "pm", "-n"}), "flag needs an argument: -n",
                    "kubectl mlmodel status NAME [flags]", "-n");
 }
@@ -215,8 +222,20 @@ TEST(PluginCli, ParsesWhatACommandRunsWith) {
   EXPECT_EQ(parse({"status", "pm", "-n=ml"}).invocation->ns, "ml");
   EXPECT_EQ(parse({"status", "pm", "-nml"}).invocation->ns, "ml");
   EXPECT_EQ(parse({"rollback", "pm", "--to-revision", "3"}).invocation->revision, 3);
+  EXPECT_EQ(parse({"version", "--output", "json"}).invocation->output, "json");
+  EXPECT_EQ(parse({"version", "-o", "yaml"}).invocation->output, "yaml");
   // After "--" nothing is a flag: a model may be named like one.
   EXPECT_EQ(parse({"status", "--", "-odd"}).invocation->name, "-odd");
+}
+
+TEST(PluginVersion, TextJsonAndYaml) {
+  const BuildInfo b{"0.1.0", "0123456789ab"};
+  EXPECT_EQ(versionText(b, ""), "kubectl mlmodel version 0.1.0 (commit 0123456789ab)\n");
+  EXPECT_EQ(versionText({"0.1.0", ""}, ""), "kubectl mlmodel version 0.1.0\n");
+  const auto j = web::json::value::parse(versionText(b, "json"));
+  EXPECT_EQ(j.at("version").as_string(), "0.1.0");
+  EXPECT_EQ(j.at("gitCommit").as_string(), "0123456789ab");
+  EXPECT_EQ(versionText(b, "yaml"), "version: \"0.1.0\"\ngitCommit: \"0123456789ab\"\n");
 }
 
 }  // namespace
