@@ -162,7 +162,8 @@ std::string apply(const FlagUse& f, Invocation& inv) {
       return bad + "a revision of history (1 or more)";
   }
   if (n == "output") {
-    if (f.value != "" && f.value != "json" && f.value != "yaml") return bad + "one of json, yaml";
+    if (!f.value.empty() && f.value != "json" && f.value != "yaml")
+      return bad + "one of json, yaml";
     inv.output = f.value;
   }
   return "";

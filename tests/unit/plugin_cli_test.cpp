@@ -10,7 +10,7 @@
 namespace mlmodel::plugin {
 namespace {
 
-CommandLine parse(std::vector<std::string> args) { return parseCommandLine(args); }
+CommandLine parse(const std::vector<std::string>& args) { return parseCommandLine(args); }
 
 std::vector<std::string> words(const std::string& path) {
   std::vector<std::string> out;
