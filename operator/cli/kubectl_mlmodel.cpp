@@ -1,9 +1,9 @@
 // kubectl-mlmodel: the kubectl plugin for MLModels (`kubectl mlmodel ...` once on PATH).
 // Every command reads or patches the MLModel through the API server; the operator does the
-// rest. Exit codes: 0 done, 1 failed (rolled back, stalled, an API error), 2 usage or
-// timeout.
+// rest. The command line and help are plugin/command_line.h's. Exit codes: 0 done (help and
+// version too), 1 failed (rolled back, stalled, an API error, a usage error), 2 `wait` timed
+// out.
 #include <chrono>
-#include <cstdio>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -11,102 +11,18 @@
 
 #include "api/mlmodel.h"
 #include "api/rollout.h"
+#include "cli/git_commit.h"
 #include "kube/client_factory.h"
 #include "kube/config.h"
+#include "plugin/command_line.h"
 #include "plugin/model_view.h"
+#include "plugin/version.h"
 
 namespace {
 
 using mlmodel::kube::Json;
 namespace plugin = mlmodel::plugin;
 namespace api = mlmodel::api;
-
-constexpr const char* kUsage = R"(kubectl mlmodel: drive MLModel rollouts
-
-Usage: kubectl mlmodel COMMAND NAME [flags]
-  status NAME                      the rollout in words: step, weights, last measured values
-  history NAME                     finished rollouts, numbered (oldest is 1)
-  promote NAME                     skip the canary's remaining steps and promote it
-  abort NAME                       roll the running canary back
-  retry NAME                       run a rolled-back or aborted version again
-  pause NAME | resume NAME         hold or continue the rollout (spec.rollout.paused)
-  rollback NAME --to-revision N    go back to history revision N (its image and version)
-  wait NAME [--timeout 10m]        until the spec's version is promoted and Ready (exit 0),
-                                   rolled back or stalled (exit 1, with the reason), or the
-                                   timeout (exit 2)
-  set image NAME IMAGE [--wait] [--timeout 10m]
-Flags: -n, --namespace NS   --kubeconfig PATH   --context NAME
-)";
-
-struct Args {
-  std::string command, name, image, ns, kubeconfig, context;
-  int revision = 0;
-  bool wait = false;
-  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-};
-
-int usage(const std::string& why) {
-  if (!why.empty()) std::cerr << "error: " << why << "\n\n";
-  std::cerr << kUsage;
-  return 2;
-}
-
-bool parse(int argc, char** argv, Args& a, std::string& err) {
-  std::vector<std::string> pos;
-  for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    auto value = [&](const char* flag) -> std::string {
-      if (i + 1 >= argc) {
-        err = std::string(flag) + " needs a value";
-        return "";
-      }
-      return argv[++i];
-    };
-    if (s == "-n" || s == "--namespace") {
-      a.ns = value("--namespace");
-    } else if (s.rfind("--namespace=", 0) == 0) {
-      a.ns = s.substr(12);
-    } else if (s == "--kubeconfig") {
-      a.kubeconfig = value("--kubeconfig");
-    } else if (s == "--context") {
-      a.context = value("--context");
-    } else if (s == "--to-revision") {
-      a.revision = std::atoi(value("--to-revision").c_str());
-    } else if (s == "--timeout") {
-      auto d = api::parseDuration(value("--timeout"));
-      if (!d) err = "--timeout takes a duration such as 90s or 10m";
-      if (d) a.timeout = *d;
-    } else if (s == "--wait") {
-      a.wait = true;
-    } else if (s == "-h" || s == "--help") {
-      err = "";
-      return false;
-    } else if (!s.empty() && s[0] == '-') {
-      err = "unknown flag " + s;
-    } else {
-      pos.push_back(s);
-    }
-    if (!err.empty()) return false;
-  }
-  if (pos.empty()) return false;
-  a.command = pos[0];
-  if (a.command == "set") {
-    if (pos.size() != 4 || pos[1] != "image") {
-      err = "usage: set image NAME IMAGE";
-      return false;
-    }
-    a.command = "set-image";
-    a.name = pos[2];
-    a.image = pos[3];
-    return true;
-  }
-  if (pos.size() != 2) {
-    err = a.command + " takes one MLModel name";
-    return false;
-  }
-  a.name = pos[1];
-  return true;
-}
 
 class Cli {
  public:
@@ -167,7 +83,11 @@ class Cli {
   std::string ns_;
 };
 
-int run(const Args& a) {
+int run(const plugin::Invocation& a) {
+  if (a.command == "version") {
+    std::cout << plugin::versionText({MLMODEL_VERSION, mlmodel::cli::kGitCommit}, a.output);
+    return 0;
+  }
   mlmodel::kube::LoadOptions lo;
   lo.kubeconfigFlag = a.kubeconfig;
   lo.context = a.context;
@@ -178,7 +98,7 @@ int run(const Args& a) {
   co.userAgent = "kubectl-mlmodel";
   Cli cli(mlmodel::kube::makeClient(cfg.value(), co), ns);
 
-  if (a.command == "set-image") {
+  if (a.command == "set image") {
     Json body = Json::object();
     body["spec"]["image"] = Json::string(a.image);
     // The version follows the new tag unless the spec names one.
@@ -218,21 +138,24 @@ int run(const Args& a) {
                         (a.command == "promote" ? "promoting canary " : "aborting canary ") + v);
   }
   if (a.command == "rollback") {
-    if (a.revision <= 0) return usage("rollback needs --to-revision N (see history)");
     auto body = plugin::rollbackPatch(m.value(), a.revision);
     if (!body) return Cli::fail(body.error().message);
     return cli.patch(a.name, body.value(),
                      "rolling back to revision " + std::to_string(a.revision) + " (" +
                          body.value().at("spec").at("image").as_string() + ")");
   }
-  return usage("unknown command " + a.command);
+  return Cli::fail("kubectl-mlmodel cannot run " + a.command +
+                   " (a bug: it parses but has no code)");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
-  std::string err;
-  if (!parse(argc, argv, a, err)) return usage(err);
-  return run(a);
+  const auto line = plugin::parseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!line.invocation) {
+    std::cout << line.out;
+    std::cerr << line.err;
+    return line.exitCode;
+  }
+  return run(*line.invocation);
 }
