@@ -182,6 +182,6 @@ echo "-- digest"
 bump "$REGISTRY/$repo@${DIGEST[4.0.0]}" digest "$REGISTRY/$repo@${DIGEST[4.0.0]}" "$short" "${DIGEST[4.0.0]}"
 runs "$REGISTRY/$repo@${DIGEST[4.0.0]}" || fail_with "digest: not running by that digest"
 
-echo "-- Git and the cluster agree: nothing to sync"
+echo "-- the kustomization and the cluster agree: nothing to sync"
 kubectl diff -k "$dir" >"$E2E_TMP/diff" 2>&1 || fail_with "the cluster drifted from the kustomization: $(cat "$E2E_TMP/diff")"
 echo "ok: kustomize images: reaches spec.image and starts canaries"
