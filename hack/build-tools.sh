@@ -2,9 +2,9 @@
 # Builds the local cluster's binaries from source through the Go module proxy, at the
 # versions pinned in hack/versions.env, into a cache outside the repo keyed by version:
 #   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#   kwok, helm, and the Gateway API CRD manifests.
+#   kwok, helm, kustomize, and the Gateway API CRD manifests.
 # A tool already in the cache is skipped, so a second run takes a second.
-# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|gateway-api]...
+# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|gateway-api]...
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -121,6 +121,17 @@ build_helm() {
   finish "$out" "$dir"
 }
 
+# kustomize/v5's go.mod has no replace directives; `kustomize version` reads the module
+# version from the build info, so no ldflags are needed for it to be honest.
+build_kustomize() {
+  local dir=$KUSTOMIZE_BIN
+  have "$dir" kustomize && return 0
+  log "building kustomize $KUSTOMIZE_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  finish "$out" "$dir"
+}
+
 # The Gateway API CRDs ship inside the module zip; copy the standard channel.
 build_gateway_api() {
   local dir=$GATEWAY_API_DIR
@@ -140,13 +151,14 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    all) build_etcd; build_kwok; build_helm; build_gateway_api; build_kubernetes ;;
+    all) build_etcd; build_kwok; build_helm; build_kustomize; build_gateway_api; build_kubernetes ;;
     etcd) build_etcd ;;
     kubernetes) build_kubernetes ;;
     kwok) build_kwok ;;
     helm) build_helm ;;
+    kustomize) build_kustomize ;;
     gateway-api) build_gateway_api ;;
-    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, gateway-api)" ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, gateway-api)" ;;
   esac
 done
 log "tools ready under $TOOLS_ROOT"

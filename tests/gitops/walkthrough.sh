@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The GitOps walk-through of the README, as a script: a local git repository holds a
-# kustomization with an MLModel; a commit bumps the image; the sync (kubectl apply -k, as
-# Argo CD or Flux would) starts a canary; the operator promotes it; Git and the cluster
-# agree afterwards (kubectl diff is empty: the operator never writes the spec).
+# kustomization with an MLModel and the MLModel transformer configuration
+# (manifests/components/mlmodel/mlmodel-transform.yaml, copied in as a user would); a
+# commit bumps the version in `images:` with `kustomize edit set image` (what Argo CD Image
+# Updater writes too); the sync (kubectl apply -k, as Argo CD or Flux would) starts a
+# canary; the operator promotes it; Git and the cluster agree afterwards (kubectl diff is
+# empty: the operator never writes the spec).
 # Usage: walkthrough.sh PATH-TO-mlmodel-operator PATH-TO-kubectl-mlmodel
 . "$(dirname "$0")/../smoke/lib.sh"
 OPERATOR=${1:?operator binary}
 PLUGIN=$(realpath "${2:?kubectl-mlmodel binary}")
 . "$(dirname "$0")/../e2e/lib.sh"
+command -v kustomize >/dev/null ||
+  fail "kustomize is not on PATH (hack/build-tools.sh kustomize; eval \"\$(hack/cluster.sh env)\")"
 
 install_crd
 e2e_namespace gitops
@@ -24,11 +29,13 @@ mkdir -p "$git_dir/fraud"
 cd "$git_dir"
 git init -q -b main .
 git config user.email ci@example.com && git config user.name CI
+cp "$REPO_ROOT/manifests/components/mlmodel/mlmodel-transform.yaml" fraud/
 cat >fraud/kustomization.yaml <<YAML
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: $ns
 resources: [mlmodel.yaml]
+configurations: [mlmodel-transform.yaml]
 YAML
 model_yaml fraud 1.0.0 >fraud/mlmodel.yaml
 git add -A && git commit -qm "fraud 1.0.0"
@@ -37,9 +44,12 @@ sync() { kubectl apply -k "$git_dir/fraud" >/dev/null; }  # what Argo CD or Flux
 sync
 "$PLUGIN" wait fraud -n "$ns" --timeout 60s >/dev/null 2>&1 || fail_with "1.0.0 not Ready after the first sync"
 
-echo "-- a commit bumps the image; the sync starts a canary; the operator promotes it"
-sed -i "s#$repo:1.0.0#$repo:2.0.0#" fraud/mlmodel.yaml
+echo "-- a commit bumps the image (kustomize edit set image); the sync starts a canary; the operator promotes it"
+(cd fraud && kustomize edit set image "$REGISTRY/$repo:2.0.0")
 git commit -qam "fraud 2.0.0"
+# The commit touches images: only: spec.image in Git still says 1.0.0.
+[ "$(git diff --name-only HEAD~1 HEAD)" = fraud/kustomization.yaml ] ||
+  fail "the bump changed more than fraud/kustomization.yaml: $(git show --stat HEAD)"
 sync
 poll 30 has_canary fraud || fail_with "the sync did not start a canary"
 "$PLUGIN" wait fraud -n "$ns" --timeout 90s >"$E2E_TMP/wait" 2>&1 || fail_with "2.0.0: $(cat "$E2E_TMP/wait")"
