@@ -68,14 +68,15 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   // A Deployment as the cluster would hold it after our apply, rolled out or not.
-  void putDeployment(const std::string& image, int ready) {
+  // `replicas` is its spec.replicas: the model's, or its own when the model has none.
+  void putDeployment(const std::string& image, int ready, int replicas = 2) {
     auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
     api::applyDefaults(m);
     auto d = controller::desiredDeployment(m, image);
     d["metadata"]["generation"] = Json::number(1);
     d["status"] = Json::parse(R"({"observedGeneration":1})");
-    d["spec"]["replicas"] = Json::number(2);
-    for (auto f : {"replicas", "updatedReplicas"}) d["status"][f] = Json::number(2);
+    d["spec"]["replicas"] = Json::number(replicas);
+    for (auto f : {"replicas", "updatedReplicas"}) d["status"][f] = Json::number(replicas);
     for (auto f : {"readyReplicas", "availableReplicas"}) d["status"][f] = Json::number(ready);
     deployments.upsert("ml/fraud", d);
     services.upsert("ml/fraud", controller::desiredService(m));
@@ -83,8 +84,8 @@ class ReconcilerTest : public ::testing::Test {
 
   // A new model's first reconcile (Deployment, Service, status), then the model as the API
   // server holds it afterwards; returns the status that pass wrote.
-  Json firstPass() {
-    const std::string spec = R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})";
+  Json firstPass(
+      const std::string& spec = R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})") {
     putModel(spec);
     for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
     reconciler->reconcile("ml/fraud");
@@ -372,6 +373,71 @@ TEST_F(ReconcilerTest, AWrongTypeThatSlippedThroughIsReportedNotRetried) {
   EXPECT_EQ(conditionField(status, "Stalled", "message"),
             "spec.port: expected an integer, got a string");
   EXPECT_EQ(reasons(), std::vector<std::string>{"InvalidSpec"});
+}
+
+// The apply of the named Deployment among the requests, or null.
+std::optional<Json> appliedDeployment(const std::vector<http::Request>& reqs,
+                                      const std::string& name) {
+  const std::string target = "/apis/apps/v1/namespaces/ml/deployments/" + name + "?";
+  for (const auto& r : reqs) {
+    if (r.method == "PATCH" && r.target.rfind(target, 0) == 0) return Json::parse(r.body);
+  }
+  return std::nullopt;
+}
+
+// The CRD defaults spec.replicas to 1, but a model stored under an older CRD (or read by a
+// client that skips defaulting) may have none: the Deployment's own count then rules.
+TEST_F(ReconcilerTest, AModelWithoutReplicasIsReadyAtItsDeploymentsOwnCount) {
+  const std::string spec = R"({"image":"reg:5000/models/fraud:1.0.0"})";
+  firstPass(spec);
+  const auto applied = appliedDeployment(transport->requests(), "fraud");
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_FALSE(applied->at("spec").has_field("replicas")) << "replicas are the Deployment's own";
+
+  // Its owner (an HPA, kubectl scale) runs it at 3, all available.
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 3, 3);
+  const auto before = transport->requests().size();
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  ASSERT_EQ(transport->requests().size(), before + 1) << "only the status is written";
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "True");
+  EXPECT_EQ(condition(status, "Reconciling"), nullptr);
+  EXPECT_EQ(status.at("phase").as_string(), "Ready");
+  EXPECT_EQ(status.at("replicas").as_integer(), 3);
+  EXPECT_EQ(status.at("readyReplicas").as_integer(), 3);
+  EXPECT_EQ(conditionField(status, "Available", "message"), "3 of 3 replicas available");
+}
+
+TEST_F(ReconcilerTest, AModelWithoutReplicasStillRollingOutSaysHowManyOfTheDeploymentsCount) {
+  firstPass(R"({"image":"reg:5000/models/fraud:1.0.0"})");
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 1, 3);
+  clock.advance(controller::kProgressEvery);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "False");
+  EXPECT_EQ(conditionField(status, "Reconciling", "message"), "1 of 3 replicas ready");
+}
+
+TEST_F(ReconcilerTest, ACanaryOfAModelWithoutReplicasIsSizedFromTheStableDeployment) {
+  const std::string rollout =
+      R"("rollout":{"canary":{"steps":[{"weight":25,"pause":"1m"},{"weight":50,"pause":"1m"}]}})";
+  const std::string v1 = R"({"image":"reg:5000/models/fraud:1.0.0",)" + rollout + "}";
+  const auto status = firstPass(v1);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 3, 3);
+  // v2: the stable Deployment runs 3 pods, so step 1 (25%) gets round(3 * 25 / 75) = 1.
+  putModel(R"({"image":"reg:5000/models/fraud:2.0.0",)" + rollout + "}", status);
+  const auto before = transport->requests().size();
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  auto reqs = transport->requests();
+  reqs.erase(reqs.begin(), reqs.begin() + static_cast<long>(before));
+  EXPECT_FALSE(appliedDeployment(reqs, "fraud").has_value()) << "stable is left alone";
+  const auto canary = appliedDeployment(reqs, "fraud-canary");
+  ASSERT_TRUE(canary.has_value());
+  EXPECT_EQ(canary->at("spec").at("replicas").as_integer(), 1);
+  EXPECT_EQ(lastStatusPatch().at("canary").at("weight").as_integer(), 25);
 }
 
 }  // namespace
