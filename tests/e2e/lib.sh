@@ -85,8 +85,8 @@ cond() { jp "mlmodel/$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
 # failing kubectl fails the test: an error is not "no Event".
 count_events() {
   local json
-  json=$(kubectl -n "$ns" get events --field-selector "involvedObject.name=$1" -o json 2>&1) ||
-    fail "kubectl get events of $1: $json"
+  json=$(kubectl -n "$ns" get events --field-selector "involvedObject.name=$1" -o json 2>"$E2E_TMP/events.err") ||
+    fail "kubectl get events of $1: $(cat "$E2E_TMP/events.err")"
   event_count=$(python3 -c '
 import json, sys
 reason, text = sys.argv[1], sys.argv[2]
