@@ -6,6 +6,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 BUILD_DIR="${BUILD_DIR:-build-release}"
+# The preparation below is quiet (its output would mix with the figures): a failing line
+# still says which one it was.
+trap 'echo "bench: FAILED (exit $?) at hack/bench.sh line $LINENO: $BASH_COMMAND" >&2' ERR
 
 hack/install-deps.sh >/dev/null
 hack/build-tools.sh 2>/dev/null
@@ -15,7 +18,8 @@ cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench mlmodel_wait_read
 hack/bench-cluster.sh
 
 if ! hack/cluster.sh status >/dev/null 2>&1; then
-  trap 'hack/cluster.sh down >/dev/null' EXIT
+  # Under set -e a failing trap command would replace the exit status: report it instead.
+  trap 'hack/cluster.sh down >/dev/null || echo "bench: hack/cluster.sh down failed" >&2' EXIT
   hack/cluster.sh up 2>/dev/null
 fi
 eval "$(hack/cluster.sh env)"

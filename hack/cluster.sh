@@ -370,7 +370,8 @@ cmd_restart() {
   local pid; pid=$(pid_of "$name")
   kill "$pid"
   for _ in $(seq 1 100); do running "$name" || break; sleep 0.1; done
-  running "$name" && kill -9 "$pid"
+  # Not `running && kill -9` under set -e: a process gone in between would end the script.
+  if running "$name"; then kill -9 "$pid" 2>/dev/null || true; fi
   up_apiserver
   log "restarted $name"
 }

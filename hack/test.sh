@@ -3,24 +3,58 @@
 # packages, build the control-plane binaries (cached outside the repo), build the
 # operator and its tests, start the local cluster unless one runs already, run every
 # test through CTest, and stop the cluster it started, even when a test fails.
+# A failing step is named on stderr ("test: FAILED: ..."), never a silent exit.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 BUILD_DIR="${BUILD_DIR:-build}"
 
-hack/install-deps.sh
-hack/build-tools.sh
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "$BUILD_DIR" -j2
+# step WHAT CMD...: run CMD; when it fails, say which step failed and exit with its status.
+step() {
+  local what=$1; shift
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "test: FAILED (exit $rc): $what: $*" >&2
+    exit "$rc"
+  fi
+}
+# Anything outside a step that fails still says where.
+trap 'echo "test: FAILED (exit $?) at hack/test.sh line $LINENO: $BASH_COMMAND" >&2' ERR
+
+started_cluster=0
+# The EXIT trap keeps the status of what ran before it: stopping the cluster is reported
+# when it fails, and never turns a result into another one.
+on_exit() {
+  local rc=$?
+  if [ "$started_cluster" = 1 ]; then
+    hack/cluster.sh down ||
+      echo "test: hack/cluster.sh down failed; see hack/cluster.sh status" >&2
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+
+step "installing the Debian packages" hack/install-deps.sh
+step "building the control-plane tools" hack/build-tools.sh
+# shellcheck disable=SC2086
+step "configuring the build" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" ${CMAKE_ARGS:-} >/dev/null
+step "building the operator and the tests" cmake --build "$BUILD_DIR" -j2
 
 if ! hack/cluster.sh status >/dev/null 2>&1; then
-  trap 'hack/cluster.sh down' EXIT
-  hack/cluster.sh up
+  started_cluster=1
+  step "starting the local cluster" hack/cluster.sh up
 fi
-eval "$(hack/cluster.sh env)"
+env_lines=$(hack/cluster.sh env) || { echo "test: FAILED: hack/cluster.sh env" >&2; exit 1; }
+eval "$env_lines"
 # The demo's operator watches every namespace and would reconcile the tests' models too.
-if hack/cluster.sh status 2>/dev/null | grep -q '^operator .*running'; then
+# (No `status | grep -q`: grep leaving early could kill status with SIGPIPE, and status
+# exits 3 when a component is down; either way pipefail would hide a running operator.)
+status_lines=$(hack/cluster.sh status 2>/dev/null || true)
+if grep '^operator .*running' <<<"$status_lines" >/dev/null; then
   echo "test: stopping the demo's operator (make demo starts it again)"
   kill "$(cat "$MLMODEL_CLUSTER_DIR/pids/operator.pid")" 2>/dev/null || true
 fi
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 ${CTEST_ARGS:-}
+# shellcheck disable=SC2086
+step "running the tests (ctest; the failed ones are listed above)" \
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 ${CTEST_ARGS:-}

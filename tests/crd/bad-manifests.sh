@@ -171,7 +171,8 @@ YAML
 echo "ok: edge cases accepted"
 
 # --- kubectl explain teaches the API -------------------------------------------------
-explain_has() { kubectl explain "$1" 2>/dev/null | grep -qF -- "$2"; }
+# No grep -q: under pipefail its early exit could kill kubectl with SIGPIPE and fail the pipe.
+explain_has() { kubectl explain "$1" 2>/dev/null | grep -F -- "$2" >/dev/null; }
 # The published OpenAPI can lag the Established condition by a few seconds, and
 # discovery fails for a moment while another test adds or removes a CRD: poll.
 poll 60 explain_has mlmodel.spec.rollout.canary.steps "Weights are within 1..99 and increase" ||

@@ -38,9 +38,12 @@ echo "-- promote now: the remaining steps are skipped"
 kubectl -n "$ns" annotate mlmodel gm serving.mlops.dev/promote=3.0.0 >/dev/null
 set_image gm 3.0.0
 poll 30 ready_at gm 3.0.0 || fail_with "promote annotation did not promote"
-has_event gm PromoteRequested || fail_with "no PromoteRequested Event"
-[ "$(kubectl -n "$ns" get events --field-selector involvedObject.name=gm -o jsonpath='{range .items[?(@.reason=="StepAdvanced")]}{.message}{"\n"}{end}' | grep -c 3.0.0)" = 0 ] ||
-  fail_with "steps advanced for a promoted-now canary"
+has_event gm PromoteRequested "canary 3.0.0" || fail_with "no PromoteRequested Event"
+# "No StepAdvanced" can only fail once every Event emitted before the promotion is out:
+# wait for the last one, Promoted for 3.0.0 (lib.sh, has_event).
+has_event gm Promoted "version 3.0.0" || fail_with "no Promoted Event for 3.0.0"
+count_events gm StepAdvanced "canary 3.0.0"
+[ "$event_count" = 0 ] || fail_with "steps advanced $event_count times for a promoted-now canary"
 
 echo "-- abort: rolled back, refused until a retry"
 set_image gm 4.0.0

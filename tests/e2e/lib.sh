@@ -6,10 +6,14 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 E2E_TMP=$(mktemp -d)
 cleanups=()
+# The test runs under set -e: a failing command in this trap would end it early (the
+# later cleanups skipped) and replace the test's exit status. Nothing here may fail, and
+# the status the test exited with is kept.
 on_exit() {
-  local i
+  local rc=$? i
   for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[$i]}" || true; done
-  rm -rf "$E2E_TMP"
+  rm -rf "$E2E_TMP" || echo "warning: could not remove $E2E_TMP" >&2
+  exit "$rc"
 }
 trap on_exit EXIT
 
@@ -46,7 +50,13 @@ start_operator() {
   poll 30 curl -sf "127.0.0.1:$hport/readyz" >/dev/null ||
     fail "operator not ready: $(tail "$oplog")"
 }
-stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
+# stop_operator [SIGNAL]: also safe when the operator never started or already exited.
+stop_operator() {
+  [ -n "${op:-}" ] || return 0
+  kill "${1:--TERM}" "$op" 2>/dev/null || true
+  wait "$op" 2>/dev/null || true
+  op=
+}
 cleanups+=("stop_operator")
 
 
@@ -64,17 +74,37 @@ YAML
   /usr/bin/prometheus --config.file "$E2E_TMP/prom.yml" "$@" --storage.tsdb.path "$E2E_TMP/prom-data" \
     --web.listen-address "127.0.0.1:$pport" --log.level warn >"$E2E_TMP/prom.log" 2>&1 &
   prom=$!
-  cleanups+=("kill $prom 2>/dev/null")
+  # Waited for, so it no longer writes into $E2E_TMP when that is removed.
+  cleanups+=("kill $prom 2>/dev/null; wait $prom 2>/dev/null")
 }
 
 jp() { kubectl -n "$ns" get "$1" -o jsonpath="$2"; }
 cond() { jp "mlmodel/$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
-# events_of MODEL: "reason" lines of the model's Events, oldest first.
-events_of() {
-  kubectl -n "$ns" get events --field-selector "involvedObject.name=$1" \
-    -o jsonpath='{range .items[*]}{.reason}{"\n"}{end}'
+# count_events MODEL REASON [TEXT]: sets event_count to how often the model's Events with
+# REASON (and TEXT in their message) occurred, counting repeats folded into a series. A
+# failing kubectl fails the test: an error is not "no Event".
+count_events() {
+  local json
+  json=$(kubectl -n "$ns" get events --field-selector "involvedObject.name=$1" -o json 2>"$E2E_TMP/events.err") ||
+    fail "kubectl get events of $1: $(cat "$E2E_TMP/events.err")"
+  event_count=$(python3 -c '
+import json, sys
+reason, text = sys.argv[1], sys.argv[2]
+print(sum(e.get("count") or (e.get("series") or {}).get("count") or 1
+          for e in json.load(sys.stdin)["items"]
+          if e.get("reason") == reason and text in (e.get("message") or "")))' "$2" "${3:-}" <<<"$json") ||
+    fail "could not read the Events of $1"
 }
-has_event() { events_of "$1" | grep -x "$2" >/dev/null; }  # no -q: an early exit would SIGPIPE kubectl
+_event_seen() { count_events "$@"; [ "$event_count" -ge 1 ]; }
+# has_event MODEL REASON [TEXT]: the Event shows up within EVENT_WAIT seconds (default 20;
+# Events are sent after the status that the test polled for).
+#
+# Checking that an Event did NOT happen needs the recorder flushed first, or it passes
+# merely because the Event is still queued. The operator sends one object's Events in the
+# order it emitted them (each object's through one sender; a repeat's first fold into a
+# series at once), so once a later Event of the same model shows up, every earlier one
+# has been written: wait for that later Event with has_event, then count_events.
+has_event() { poll "${EVENT_WAIT:-20}" _event_seen "$@"; }
 fail_with() { fail "$*
 --- model: $(kubectl -n "$ns" get mlmodel -o yaml 2>&1 | tail -80)
 --- events: $(kubectl -n "$ns" get events -o custom-columns=REASON:.reason,MESSAGE:.message 2>&1 | tail -30)
@@ -116,8 +146,17 @@ set_image() {
   kubectl -n "$ns" patch mlmodel "$1" --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:$2\"}}" >/dev/null
 }
 stable_image_is() { [ "$(jp "deploy/$1" '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@${DIGEST[$2]}" ]; }
-no_canary() { ! kubectl -n "$ns" get deploy "$1-canary" >/dev/null 2>&1; }
-has_canary() { kubectl -n "$ns" get deploy "$1-canary" >/dev/null 2>&1; }
+# deploy_exists NAME: 0 when the Deployment exists, 1 when the API server answers
+# NotFound; any other failure of kubectl fails the test with its message (an error is not
+# "absent").
+deploy_exists() {
+  local err
+  err=$(kubectl -n "$ns" get deploy "$1" -o name 2>&1 >/dev/null) && return 0
+  case $err in *"(NotFound)"*) return 1 ;; esac
+  fail "kubectl get deploy $1 in $ns failed: $err"
+}
+no_canary() { ! deploy_exists "$1-canary"; }
+has_canary() { deploy_exists "$1-canary"; }
 stable_version_is() { [ "$(jp "mlmodel/$1" '{.status.stable.version}')" = "$2" ]; }
 last_outcome_is() { [ "$(jp "mlmodel/$1" '{.status.history[-1:].outcome}')" = "$2" ]; }
 ready_at() { stable_version_is "$1" "$2" && [ "$(cond "$1" Ready status)" = True ] && no_canary "$1"; }

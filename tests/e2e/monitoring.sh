@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End to end: continuous verification. After a rollout the same kind of checks keep
 # running on the stable version; when it quietly starts failing, the model turns
-# Degraded (condition, Event, metric) and, as asked, rolls back to the previous stable
-# digest from history. Usage: monitoring.sh PATH-TO-mlmodel-operator
+# Degraded (condition, Event, metric: 1) and, once it recovers, not (metric: 0); with
+# rollbackOnFailure it rolls back to the previous stable digest from history. The
+# measured value the operator exports is what the model servers play.
+# Usage: monitoring.sh PATH-TO-mlmodel-operator
 . "$(dirname "$0")/../smoke/lib.sh"
 OPERATOR=${1:?operator binary}
 . "$(dirname "$0")/lib.sh"
@@ -27,35 +29,97 @@ spec:
     enabled: true
     interval: 2s
     failureLimit: 2
-    rollbackOnFailure: true
+    rollbackOnFailure: false
     prometheus: {address: "$PROMETHEUS_URL"}
     metrics:
     - name: error-rate
       query: '$query'
       max: 0.05
 YAML
+
+# series_value METRIC LABEL=VALUE...: sets value to the sample of the operator's series
+# METRIC with those labels: "none" when no series has them, "many" when several do.
+series_value() {
+  local metric=$1 all; shift
+  all=$(curl -sf "127.0.0.1:$opport/metrics") || fail_with "the operator's /metrics does not answer"
+  value=$(python3 -c '
+import re, sys
+metric, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+found = []
+for line in sys.stdin:
+    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line.strip())
+    if not m or m.group(1) != metric:
+        continue
+    labels = dict(re.findall(r"(\w+)=\"((?:[^\"\\]|\\.)*)\"", m.group(2) or ""))
+    if all(labels.get(k) == v for k, v in want.items()):
+        found.append(m.group(3))
+print(found[0] if len(found) == 1 else "many" if found else "none")' "$metric" "$@" <<<"$all")
+}
+_series_ok() {
+  local pred=$1; shift
+  series_value "$@"
+  case $value in none | many) return 1 ;; esac
+  python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if ($pred) else 1)" "$value"
+}
+# wait_series SECONDS PREDICATE METRIC LABEL=VALUE...: until the series' value v satisfies
+# the Python expression PREDICATE; value holds the last one read.
+wait_series() { local limit=$1; shift; poll "$limit" _series_ok "$@"; }
+of_mon=(namespace="$ns" name=mon)
+stable_error_rate=(mlmodel_analysis_value "${of_mon[@]}" metric=error-rate track=stable)
+
 kubectl -n "$ns" wait --for=condition=Ready mlmodel/mon --timeout=60s >/dev/null || fail_with "v1 not Ready"
 set_image mon 2.0.0
 poll 60 ready_at mon 2.0.0 || fail_with "v2 not rolled out"
 checked() { [ "$(jp mlmodel/mon '{.status.monitoring.passed}')" -ge 1 ] 2>/dev/null; }
 poll 30 checked || fail_with "monitoring never passed a round on v2"
+wait_series 10 'v == 0' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded of the healthy v2 is $value, want 0"
+wait_series 20 'v == 0' "${stable_error_rate[@]}" || fail_with "the measured error rate of v2 is $value, want 0"
 
-echo "-- v2 starts failing quietly: Degraded, then rolled back to v1"
+echo "-- v2 starts failing quietly (40% errors): Degraded (condition, Events, metrics)"
+mm_set --model mon --namespace "$ns" --version 2.0.0 --error-rate 0.4
+degraded() { [ "$(cond mon Degraded status)" = True ]; }
+poll 60 degraded || fail_with "the failing v2 did not turn Degraded"
+wait_series 10 'v == 1' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded of the degraded v2 is $value, want 1"
+# What the operator measured is what the model servers play, once the 10 s rate has
+# only failing traffic in it.
+wait_series 30 'abs(v - 0.4) < 0.01' "${stable_error_rate[@]}" ||
+  fail_with "the measured error rate of v2 is $value, want 0.4"
+has_event mon MonitoringCheckFailed "error-rate" || fail_with "no MonitoringCheckFailed Event"
+has_event mon Degraded "version 2.0.0" || fail_with "no Degraded Event"
+stable_version_is mon 2.0.0 || fail_with "rolled back although rollbackOnFailure is false"
+
+echo "-- v2 recovers: no longer Degraded, the metric says 0 again"
+mm_set --model mon --namespace "$ns" --version 2.0.0 --error-rate 0
+recovered() { [ "$(cond mon Degraded status)" != True ]; }
+poll 60 recovered || fail_with "v2 stayed Degraded after it recovered"
+wait_series 10 'v == 0' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded of the recovered v2 is $value, want 0"
+has_event mon Recovered || fail_with "no Recovered Event"
+wait_series 30 'v == 0' "${stable_error_rate[@]}" || fail_with "the measured error rate of the recovered v2 is $value, want 0"
+
+echo "-- with rollbackOnFailure, v2 failing again is rolled back to v1"
+kubectl -n "$ns" patch mlmodel mon --type merge -p '{"spec":{"monitoring":{"rollbackOnFailure":true}}}' >/dev/null
 mm_set --model mon --namespace "$ns" --version 2.0.0 --error-rate 0.4
 rolled_back() { stable_version_is mon 1.0.0 && stable_image_is mon 1.0.0; }
 poll 60 rolled_back || fail_with "the degraded v2 was not rolled back"
-has_event mon MonitoringCheckFailed || fail_with "no MonitoringCheckFailed Event"
-has_event mon Degraded || fail_with "no Degraded Event"
-has_event mon RolledBack || fail_with "no RolledBack Event"
+has_event mon RolledBack "degraded version 2.0.0" || fail_with "no RolledBack Event"
+# Both episodes are Events: counted once RolledBack, emitted after the second, is out.
+count_events mon Degraded "version 2.0.0"
+[ "$event_count" -ge 2 ] || fail_with "$event_count Degraded Events for v2, want one per episode (2)"
 last_outcome_is mon RolledBack || fail_with "history lacks the rollback"
 [ "$(jp mlmodel/mon '{.status.history[-1:].reason}')" = Degraded ] || fail_with "history reason"
 [ "$(cond mon Stalled reason)" = Degraded ] || fail_with "Stalled reason $(cond mon Stalled reason)"
-curl -sf "127.0.0.1:$opport/metrics" | grep -E "^mlmodel_degraded\{.*name=\"mon\"" >/dev/null ||
-  fail_with "no mlmodel_degraded metric"
-curl -sf "127.0.0.1:$opport/metrics" | grep -E "^mlmodel_analysis_value\{.*metric=\"error-rate\".*track=\"stable\"" >/dev/null ||
-  fail_with "no mlmodel_analysis_value metric for the stable track"
+wait_series 10 'v == 0' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded after the rollback is $value, want 0"
 # Refused: v2 is not rolled out again by itself.
 end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
   stable_version_is mon 1.0.0 || fail_with "the degraded version came back by itself"; sleep 1
 done
+
+echo "-- the spec back at v1 (as Git would be reverted): v1 is monitored, healthy"
+# While the spec still names the refused v2 the operator holds and runs no checks.
+passed_before=$(jp mlmodel/mon '{.status.monitoring.passed}')
+set_image mon 1.0.0
+v1_checked() { [ "$(jp mlmodel/mon '{.status.monitoring.passed}')" -ge 1 ] 2>/dev/null && stable_version_is mon 1.0.0; }
+poll 30 v1_checked || fail_with "monitoring never passed a round on v1 (passed before the revert: ${passed_before:-none})"
+wait_series 10 'v == 0' "${stable_error_rate[@]}" || fail_with "the measured error rate of v1 is $value, want 0"
+wait_series 10 'v == 0' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded of the healthy v1 is $value, want 0"
 echo "ok: monitoring e2e"

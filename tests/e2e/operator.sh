@@ -20,8 +20,22 @@ start_operator() {
   op=$!
   poll 30 curl -sf "127.0.0.1:$hport/readyz" >/dev/null || fail "operator not ready: $(tail "$log")"
 }
-stop_operator() { kill "${1:--TERM}" "$op" 2>/dev/null; wait "$op" 2>/dev/null || true; }
-trap 'stop_operator; kubectl delete namespace $ns --wait=false >/dev/null 2>&1; rm -f "$log"' EXIT
+# stop_operator [SIGNAL]: also safe when the operator never started or already exited.
+stop_operator() {
+  [ -n "${op:-}" ] || return 0
+  kill "${1:--TERM}" "$op" 2>/dev/null || true
+  wait "$op" 2>/dev/null || true
+  op=
+}
+# Under set -e a failing command here would skip the rest and replace the test's status.
+on_exit() {
+  local rc=$?
+  stop_operator
+  kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+  rm -f "$log"
+  exit "$rc"
+}
+trap on_exit EXIT
 jp() { kubectl -n "$ns" get "$1" -o jsonpath="$2"; }
 start_operator
 
@@ -86,8 +100,10 @@ stop_operator
 start_operator
 poll 30 sh -c "[ \$(curl -sf 127.0.0.1:$port/metrics | awk '/^controller_runtime_reconcile_total.*success/ {print \$NF}' | cut -d. -f1) -ge 1 ]" ||
   fail "the model was not reconciled after the restart"
-patches=$(curl -sf "127.0.0.1:$port/metrics" |
-  awk '/^rest_client_requests_total/ && /method="(PATCH|PUT|DELETE)"/ {s += $NF} END {print s + 0}')
+metrics=$(curl -sf "127.0.0.1:$port/metrics") || fail "the restarted operator's /metrics does not answer"
+grep '^rest_client_requests_total' <<<"$metrics" >/dev/null ||
+  fail "no rest_client_requests_total in the operator's /metrics: the write count below would be 0 regardless"
+patches=$(awk '/^rest_client_requests_total/ && /method="(PATCH|PUT|DELETE)"/ {s += $NF} END {print s + 0}' <<<"$metrics")
 [ "$patches" = 0 ] || fail "the restarted operator wrote $patches times to a model already right: $(tail -20 "$log")"
 [ "$(rvs)" = "$before" ] || fail "objects changed across a restart at rest: $before -> $(rvs)"
 
@@ -100,7 +116,13 @@ series() {
 }
 [ -n "$(series || true)" ] || fail "the model has no mlmodel_* series before its deletion"
 kubectl -n "$ns" delete mlmodel fraud >/dev/null
-gone() { [ -z "$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name)" ]; }
+# An empty answer is "gone"; a failing kubectl is not.
+gone() {
+  local left
+  left=$(kubectl -n "$ns" get deploy,svc -l app.kubernetes.io/managed-by=mlmodel-operator -o name 2>&1) ||
+    fail "kubectl get deploy,svc in $ns failed: $left"
+  [ -z "$left" ]
+}
 poll 60 gone || fail "owned objects left behind: $(kubectl -n "$ns" get deploy,svc)"
 no_series() { local s; s=$(series) && [ -z "$s" ]; }
 poll 30 no_series || fail "the deleted model's series are still exported: $(series || echo "(no /metrics)")"

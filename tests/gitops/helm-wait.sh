@@ -26,7 +26,13 @@ printf 'tag: 1.0.0\n' >"$chart/values.yaml"
 model_yaml hw '{{ .Values.tag }}' | sed 's/{{\([a-z.]*\)}}/{{`{{\1}}`}}/g' >"$chart/templates/mlmodel.yaml"
 rel=hw
 cleanups+=("helm uninstall $rel -n $ns >/dev/null 2>&1")
-hw_state() { echo "ready=$(cond hw Ready status) stalled=$(cond hw Stalled status) stable=$(jp mlmodel/hw '{.status.stable.version}') canary=$(jp mlmodel/hw '{.status.canary.version}')"; }
+# One read, so the fields agree, and a failing kubectl is not read as empty fields.
+hw_state() {
+  local out
+  out=$(jp mlmodel/hw 'ready={.status.conditions[?(@.type=="Ready")].status} stalled={.status.conditions[?(@.type=="Stalled")].status} stable={.status.stable.version} canary={.status.canary.version}' 2>&1) ||
+    fail "kubectl get mlmodel hw: $out"
+  echo "$out"
+}
 
 echo "-- helm install --wait returns once the model is Ready"
 helm install "$rel" "$chart" -n "$ns" --wait --timeout 90s >"$E2E_TMP/h" 2>&1 || fail_with "install: $(cat "$E2E_TMP/h")"

@@ -68,8 +68,10 @@ current-context: sa
 YAML
 who=$(KUBECONFIG=$tmp/kubeconfig kubectl auth whoami -o jsonpath='{.status.userInfo.username}')
 [ "$who" = system:serviceaccount:mlmodel-system:mlmodel-operator ] || fail "the token is $who"
-KUBECONFIG=$tmp/kubeconfig kubectl auth can-i list secrets -A >/dev/null 2>&1 &&
+# can-i exits 1 both for "no" and for an error: only its answer "no" counts as no.
+answer=$(KUBECONFIG=$tmp/kubeconfig kubectl auth can-i list secrets -A 2>&1) &&
   fail "the ServiceAccount may list Secrets: more than it needs"
+case $answer in no | *$'\n'no) ;; *) fail "kubectl auth can-i list secrets -A failed: $answer" ;; esac
 KUBECONFIG=$tmp/kubeconfig kubectl auth can-i get secrets -n default >/dev/null ||
   fail "the ServiceAccount may not get Secrets (pull and Prometheus credentials)"
 
