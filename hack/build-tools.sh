@@ -2,9 +2,9 @@
 # Builds the local cluster's binaries from source through the Go module proxy, at the
 # versions pinned in hack/versions.env, into a cache outside the repo keyed by version:
 #   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#   kwok, helm, kustomize, and the Gateway API CRD manifests.
+#   kwok, helm, kustomize, crane, and the Gateway API CRD manifests.
 # A tool already in the cache is skipped, so a second run takes a second.
-# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|gateway-api]...
+# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api]...
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -132,6 +132,17 @@ build_kustomize() {
   finish "$out" "$dir"
 }
 
+# crane builds images from local files (append layers, set the config) and pushes them to the
+# local registry: there is no Docker daemon, and no base image can be pulled.
+build_crane() {
+  local dir=$CRANE_BIN
+  have "$dir" crane && return 0
+  log "building crane $CRANE_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
+  finish "$out" "$dir"
+}
+
 # The Gateway API CRDs ship inside the module zip; copy the standard channel.
 build_gateway_api() {
   local dir=$GATEWAY_API_DIR
@@ -151,14 +162,15 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    all) build_etcd; build_kwok; build_helm; build_kustomize; build_gateway_api; build_kubernetes ;;
+    all) build_etcd; build_kwok; build_helm; build_kustomize; build_crane; build_gateway_api; build_kubernetes ;;
     etcd) build_etcd ;;
     kubernetes) build_kubernetes ;;
     kwok) build_kwok ;;
     helm) build_helm ;;
     kustomize) build_kustomize ;;
+    crane) build_crane ;;
     gateway-api) build_gateway_api ;;
-    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, gateway-api)" ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api)" ;;
   esac
 done
 log "tools ready under $TOOLS_ROOT"
