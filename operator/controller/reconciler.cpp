@@ -242,7 +242,13 @@ Reconciler::Image Reconciler::resolveImage(const api::MLModel& model,
                                            const rollout::RolloutStatus& rs) {
   Image img;
   const auto& spec = model.spec;
-  if (!spec.pinDigest || spec.image.find("@sha256:") != std::string::npos) {
+  if (const auto at = spec.image.find("@sha256:"); at != std::string::npos) {
+    // Pinned by its author: nothing to resolve, and status still records which digest ran.
+    img.run = spec.image;
+    img.digest = spec.image.substr(at + 1);
+    return img;
+  }
+  if (!spec.pinDigest) {
     img.run = spec.image;
     return img;
   }
@@ -285,7 +291,9 @@ api::MLModel modelAt(const api::MLModel& model, const rollout::Revision& r) {
 }
 
 std::string runImageOf(const rollout::Revision& r) {
-  return r.digest.empty() ? r.image : api::imageRepository(r.image) + "@" + r.digest;
+  // An image written with its digest runs as written, so its template does not change.
+  if (r.digest.empty() || r.image.find("@sha256:") != std::string::npos) return r.image;
+  return api::imageRepository(r.image) + "@" + r.digest;
 }
 
 Json ownedPart(Json desired) {

@@ -160,17 +160,16 @@ canary_is() { [ "$(jp mlmodel/fraud '{.status.canary.version} {.status.canary.im
 runs() { [ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$1" ]; }
 # bump EDIT FIELD IMAGE VERSION [DIGEST]: `kustomize edit set image EDIT` writes an images:
 # entry with FIELD; the render has spec.image IMAGE; the apply starts a canary of VERSION
-# and IMAGE (whose tag resolved to DIGEST), which is promoted.
+# and IMAGE (whose tag resolved to DIGEST, or given by it), which is promoted.
 bump() {
-  local edit=$1 fieldname=$2 image=$3 version=$4 digest=${5:-}
+  local edit=$1 fieldname=$2 image=$3 version=$4 digest=$5
   (cd "$dir" && kustomize edit set image "$edit")
   grep -q "^[- ] $fieldname: " "$dir/kustomization.yaml" ||
     fail "kustomize edit set image $edit wrote no $fieldname: $(cat "$dir/kustomization.yaml")"
   expect "render after kustomize edit set image $edit" "$(field "$dir" spec.image)" "$image"
   kubectl apply -k "$dir" >/dev/null
   poll 30 canary_is "$version" "$image" || fail_with "$fieldname: no canary of $version ($image)"
-  # An image given by digest is not resolved: status.canary.digest stays empty then.
-  [ -z "$digest" ] || expect "$fieldname: status.canary.digest" "$(jp mlmodel/fraud '{.status.canary.digest}')" "$digest"
+  expect "$fieldname: status.canary.digest" "$(jp mlmodel/fraud '{.status.canary.digest}')" "$digest"
   poll 90 ready_at fraud "$version" || fail_with "$fieldname: $version not promoted"
   expect "$fieldname: how it ended" "$(jp mlmodel/fraud '{.status.history[-1:].reason}')" Promoted
 }
@@ -182,7 +181,7 @@ echo "-- newName (with the tag moved too)"
 bump "$REGISTRY/$repo=$REGISTRY/$mirror:3.0.0" newName "$REGISTRY/$mirror:3.0.0" 3.0.0 "$mirror_digest"
 runs "$REGISTRY/$mirror@$mirror_digest" || fail_with "newName: the mirror's 3.0.0 not running by digest"
 echo "-- digest"
-bump "$REGISTRY/$repo@${DIGEST[4.0.0]}" digest "$REGISTRY/$repo@${DIGEST[4.0.0]}" "$short"
+bump "$REGISTRY/$repo@${DIGEST[4.0.0]}" digest "$REGISTRY/$repo@${DIGEST[4.0.0]}" "$short" "${DIGEST[4.0.0]}"
 runs "$REGISTRY/$repo@${DIGEST[4.0.0]}" || fail_with "digest: not running by that digest"
 
 echo "-- the kustomization and the cluster agree: nothing to sync"

@@ -440,5 +440,18 @@ TEST_F(ReconcilerTest, ACanaryOfAModelWithoutReplicasIsSizedFromTheStableDeploym
   EXPECT_EQ(lastStatusPatch().at("canary").at("weight").as_integer(), 25);
 }
 
+TEST_F(ReconcilerTest, AnImageGivenByDigestIsNotResolvedAndItsDigestIsRecorded) {
+  const std::string pinned = "reg:5000/models/fraud@sha256:" + std::string(64, 'b');
+  const auto status = firstPass(R"({"image":")" + pinned + R"(","replicas":2})");
+  EXPECT_EQ(resolver.calls, 0) << "nothing to ask the registry";
+  const auto applied = appliedDeployment(transport->requests(), "fraud");
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_EQ(
+      applied->at("spec").at("template").at("spec").at("containers").at(0).at("image").as_string(),
+      pinned);
+  EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'b'));
+  EXPECT_EQ(status.at("history").at(0).at("digest").as_string(), "sha256:" + std::string(64, 'b'));
+}
+
 }  // namespace
 }  // namespace mlmodel
