@@ -11,6 +11,7 @@
 #   --image REF             where to push (required)
 #   --binary SRC[:DST]      an executable (DST defaults to /usr/local/bin/<name>), with
 #                           every library ldd lists and the dynamic loader; repeatable
+#   --strip                 strip the binaries' symbols (a stripped copy goes in the image)
 #   --lib PATH              a library the program dlopen()s (ldd cannot see those), with
 #                           its own closure; repeatable
 #   --file SRC:DST          a file or directory copied as it is; repeatable
@@ -38,7 +39,7 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-image="" user="nonroot:65532:65532" workdir="" platform="" insecure=0 ca=1 dry=0 layer_out=""
+image="" user="nonroot:65532:65532" workdir="" platform="" insecure=0 ca=1 dry=0 layer_out="" strip=0
 mtime=${SOURCE_DATE_EPOCH:-0}
 binaries=() libs=() files=() entrypoint=() cmd=() ports=() envs=() labels=()
 while [ $# -gt 0 ]; do
@@ -47,6 +48,7 @@ while [ $# -gt 0 ]; do
     --no-ca-certs) ca=0; shift; continue ;;
     --insecure) insecure=1; shift; continue ;;
     --dry-run) dry=1; shift; continue ;;
+    --strip) strip=1; shift; continue ;;
     -h|--help) usage ;;
     --*) [ $# -ge 2 ] || die "build-image: $opt needs a value"; val=$2; shift 2 ;;
     *) die "build-image: unexpected argument \"$opt\" (see --help)" ;;
@@ -110,6 +112,12 @@ for b in "${binaries[@]}"; do
   [ "$dst" != "$b" ] || dst="/usr/local/bin/$(basename "$src")"
   [ -f "$src" ] && [ -x "$src" ] || die "build-image: --binary $src is not an executable file"
   closure "$src" >>"$tmp/libs"
+  if [ "$strip" = 1 ]; then
+    mkdir -p "$tmp/stripped"
+    stripped="$tmp/stripped/$(printf '%s' "$dst" | tr / _)"
+    strip --strip-unneeded -o "$stripped" "$src" || die "build-image: strip $src failed"
+    src=$stripped
+  fi
   printf 'copy\t%s\t%s\t755\n' "$src" "$dst" >>"$tmp/bins"
 done
 for l in "${libs[@]}"; do
