@@ -117,7 +117,7 @@ def entries(tar_path, prefix=""):
         for m in t.getmembers():
             name = m.name[2:] if m.name.startswith("./") else m.name
             name = name.lstrip("/").rstrip("/")
-            if not name:
+            if name in ("", "."):
                 continue
             kind = "dir" if m.isdir() else "symlink" if m.issym() else "file" if m.isfile() else "other"
             out[name] = (kind, oct(m.mode), m.uid, m.gid, m.linkname if m.issym() else "")

@@ -115,7 +115,8 @@ op_pid=$(ss -Hltnp "sport = :$hport" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head
 uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$op_pid/status")
 [ "$uids" = "65532 65532 65532 65532" ] || fail "the operator runs with uids $uids"
 [ "$(awk '/^CapEff:/ {print $2}' "/proc/$op_pid/status")" = 0000000000000000 ] || fail "the operator holds capabilities"
-curl -sf "127.0.0.1:$port/metrics" | grep -q 'mlmodel_' || fail "no mlmodel_ metrics"
+curl -sf "127.0.0.1:$port/metrics" | grep -q '^rest_client_requests_total{code="200"' ||
+  fail "no successful API server requests in /metrics: $(curl -s "127.0.0.1:$port/metrics" | grep rest_client)"
 kill -TERM "$op_pid"
 wait "$runner" || fail "the operator exited with $? on SIGTERM: $(tail -20 "$tmp/operator.log")"
 op_pid="" runner=""
