@@ -2,13 +2,13 @@
 # Builds a small OCI image from files on this machine and pushes it, without a Docker
 # daemon and without a base image (in the spirit of distroless and ko): one layer holding
 # the binaries, their shared-library closure (ldd, with the dynamic loader), extra files,
-# CA certificates and passwd/group lines for a non-root user; then crane (hack/versions.env)
-# appends that layer to an empty OCI image and sets the config. Prints the manifest digest
-# on stdout (progress goes to stderr).
+# CA certificates and passwd/group lines for a non-root user (hack/image-layer.py), its
+# config and manifest (hack/image-layout.py, an OCI image layout), pushed by crane
+# (hack/versions.env). Prints the manifest digest on stdout (progress goes to stderr).
 #
 #   hack/build-image.sh --image REGISTRY/NAME:TAG --binary build/app [options]
 #
-#   --image REF             where to push (required)
+#   --image REF             where to push (required unless --oci-layout or --dry-run)
 #   --binary SRC[:DST]      an executable (DST defaults to /usr/local/bin/<name>), with
 #                           every library ldd lists and the dynamic loader; repeatable
 #   --strip                 strip the binaries' symbols (a stripped copy goes in the image)
@@ -26,20 +26,22 @@
 #   --workdir DIR           the working directory
 #   --no-ca-certs           leave out /etc/ssl/certs/ca-certificates.crt
 #   --platform OS/ARCH      default: this machine's (linux/amd64 here)
-#   --mtime SECONDS         every file's mtime (default $SOURCE_DATE_EPOCH, else 0)
+#   --mtime SECONDS         every file's mtime and the config's created time (default
+#                           $SOURCE_DATE_EPOCH, else 0)
 #   --insecure              the registry speaks plain HTTP (the local cluster's does)
 #   --layer-out FILE        keep the layer tarball (uncompressed) there
+#   --oci-layout DIR        keep the OCI image layout there (without --image: only that)
 #   --dry-run               build the layer and print its entries; push nothing
 #
-# The same inputs give the same layer and config bytes, so the same digest. crane pushes
-# twice under the tag (the appended layer, then the mutated config): the digest printed is
-# the final one.
+# The same inputs give the same bytes, so the same digest. The tag moves once, to the
+# finished image.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 image="" user="nonroot:65532:65532" workdir="" platform="" insecure=0 ca=1 dry=0 layer_out="" strip=0
+layout_out=""
 mtime=${SOURCE_DATE_EPOCH:-0}
 binaries=() libs=() files=() entrypoint=() cmd=() ports=() envs=() labels=()
 while [ $# -gt 0 ]; do
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
     --dry-run) dry=1; shift; continue ;;
     --strip) strip=1; shift; continue ;;
     -h|--help) usage ;;
+    --*=*) val=${opt#*=}; opt=${opt%%=*}; shift ;;
     --*) [ $# -ge 2 ] || die "build-image: $opt needs a value"; val=$2; shift 2 ;;
     *) die "build-image: unexpected argument \"$opt\" (see --help)" ;;
   esac
@@ -68,10 +71,12 @@ while [ $# -gt 0 ]; do
     --platform) platform=$val ;;
     --mtime) mtime=$val ;;
     --layer-out) layer_out=$val ;;
+    --oci-layout) layout_out=$val ;;
     *) die "build-image: unknown option $opt (see --help)" ;;
   esac
 done
-[ -n "$image" ] || [ "$dry" = 1 ] || die "build-image: --image is required (see --help)"
+[ -n "$image" ] || [ -n "$layout_out" ] || [ "$dry" = 1 ] ||
+  die "build-image: --image (or --oci-layout) is required (see --help)"
 [[ $mtime =~ ^[0-9]+$ ]] || die "build-image: --mtime wants seconds since the epoch, got \"$mtime\""
 IFS=: read -r user_name uid gid <<<"$user"
 gid=${gid:-$uid}
@@ -179,40 +184,41 @@ list_flag=()
 log "build-image: layer $(du -h "$layer" | cut -f1) uncompressed, $(tar -tf "$layer" | wc -l) entries"
 [ "$dry" = 0 ] || exit 0
 
-command -v crane >/dev/null || PATH="$CRANE_BIN:$PATH"
-command -v crane >/dev/null || die "build-image: crane is not built (hack/build-tools.sh crane)"
-crane_flags=()
-[ "$insecure" = 0 ] || crane_flags+=(--insecure)
-
-# crane takes lists as CSV: quote every element so commas and quotes in it survive.
-csv() { local v=$1; printf '"%s"' "${v//\"/\"\"}"; }
-mutate=(--user "$uid:$gid" --set-platform "$platform")
-for a in "${entrypoint[@]}"; do mutate+=(--entrypoint "$(csv "$a")"); done
-for a in "${cmd[@]}"; do mutate+=(--cmd "$(csv "$a")"); done
+# The config and manifest around the layer, as an OCI image layout.
+layout=${layout_out:-$tmp/layout}
+cfg=(--user "$uid:$gid" --platform "$platform" --created "$mtime")
+for a in "${entrypoint[@]}"; do cfg+=("--entrypoint=$a"); done
+for a in "${cmd[@]}"; do cfg+=("--cmd=$a"); done
 for p in "${ports[@]}"; do
   [[ $p == */* ]] || p="$p/tcp"
-  mutate+=(--exposed-ports "$p")
+  cfg+=("--port=$p")
 done
 have_path=0
 for e in "${envs[@]}"; do
   [[ $e == *=* ]] || die "build-image: --env wants KEY=VALUE, got \"$e\""
   [[ $e != PATH=* ]] || have_path=1
-  mutate+=(--env "$e")
+  cfg+=("--env=$e")
 done
-[ "$have_path" = 1 ] || mutate+=(--env "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+[ "$have_path" = 1 ] || cfg+=("--env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 for l in "${labels[@]}"; do
   [[ $l == *=* ]] || die "build-image: --label wants KEY=VALUE, got \"$l\""
-  # crane's map flags take KEY=VALUE as it is when it holds one "=", as CSV otherwise.
-  eqs=${l//[^=]/}
-  [ ${#eqs} -eq 1 ] || l=$(csv "$l")
-  mutate+=(--label "$l" --annotation "$l")
+  cfg+=("--label=$l")
 done
-[ -z "$workdir" ] || mutate+=(--workdir "$workdir")
+[ -z "$workdir" ] || cfg+=("--workdir=$workdir")
+digest=$("$PYTHON" "$HACK_DIR/image-layout.py" --layer "$layer" --out "$layout" "${cfg[@]}")
+if [ -z "$image" ]; then
+  log "build-image: OCI layout in $layout"
+  echo "$digest"
+  exit 0
+fi
 
+command -v crane >/dev/null || PATH="$CRANE_BIN:$PATH"
+command -v crane >/dev/null || die "build-image: crane is not built (hack/build-tools.sh crane)"
+crane_flags=()
+[ "$insecure" = 0 ] || crane_flags+=(--insecure)
 log "build-image: pushing $image"
-crane append "${crane_flags[@]}" --oci-empty-base -f "$layer" -t "$image" >/dev/null
-ref=$(crane mutate "${crane_flags[@]}" "$image" "${mutate[@]}" -t "$image")
-digest=${ref##*@}
-[[ $digest == sha256:* ]] || digest=$(crane digest "${crane_flags[@]}" "$image")
+crane push "${crane_flags[@]}" "$layout" "$image" >/dev/null
+pushed=$(crane digest "${crane_flags[@]}" "$image")
+[ "$pushed" = "$digest" ] || die "build-image: the registry says $image is $pushed, we pushed $digest"
 log "build-image: $image@$digest"
 echo "$digest"

@@ -44,7 +44,7 @@ cfg() { jq -c "$1" "$tmp/config.json"; }
 [ "$(cfg .config.User)" = '"65532:65532"' ] || fail "User is $(cfg .config.User)"
 [ "$(cfg .config.Entrypoint)" = '["/usr/local/bin/mlmodel-operator"]' ] || fail "Entrypoint is $(cfg .config.Entrypoint)"
 [ "$(cfg '.config.ExposedPorts | keys')" = '["8080/tcp","8081/tcp"]' ] || fail "ExposedPorts are $(cfg .config.ExposedPorts)"
-cfg '.config.Env' | grep -q '"PATH=/usr/local/sbin:/usr/local/bin:' || fail "no PATH in Env: $(cfg .config.Env)"
+grep -q '"PATH=/usr/local/sbin:/usr/local/bin:' <<<"$(cfg .config.Env)" || fail "no PATH in Env: $(cfg .config.Env)"
 [ "$(cfg '[.os, .architecture]')" = '["linux","amd64"]' ] || [ "$(uname -m)" != x86_64 ] || fail "platform $(cfg '[.os, .architecture]')"
 label() { jq -r --arg k "org.opencontainers.image.$1" '.config.Labels[$k] // ""' "$tmp/config.json"; }
 [ "$(label title)" = mlmodel-operator ] || fail "title label: $(label title)"
@@ -64,7 +64,7 @@ tar -tvf "$tmp/rootfs.tar" --numeric-owner >"$tmp/list"
 sed -E 's/^([^ ]+ +){5}//; s/ -> .*//; s:/$::' "$tmp/list" | sort >"$tmp/paths"
 has() { grep -qxF "$1" "$tmp/paths" || fail "no $1 in the image"; }
 has usr/local/bin/mlmodel-operator
-grep -E ' usr/local/bin/mlmodel-operator$' "$tmp/list" | grep -q '^-rwxr-xr-x 0/0 ' || fail "binary mode or owner: $(grep mlmodel-operator "$tmp/list")"
+grep -qE '^-rwxr-xr-x 0/0 .* usr/local/bin/mlmodel-operator$' "$tmp/list" || fail "binary mode or owner: $(grep mlmodel-operator "$tmp/list")"
 ldd "$OPERATOR" | sed -n -e 's/^.*=> \(\/[^ ]*\) (0x.*$/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (0x.*$/\1/p' >"$tmp/libs"
 [ "$(wc -l <"$tmp/libs")" -gt 5 ] || fail "ldd found too few libraries: $(cat "$tmp/libs")"
 while read -r lib; do
@@ -75,7 +75,7 @@ has etc/ssl/certs/ca-certificates.crt
 has usr/lib/ssl/cert.pem
 has etc/passwd
 has etc/group
-grep -E ' home/nonroot/?$' "$tmp/list" | grep -q '^drwx------ 65532/65532 ' || fail "home/nonroot is not 65532's: $(grep home/ "$tmp/list")"
+grep -qE '^drwx------ 65532/65532 .* home/nonroot/?$' "$tmp/list" || fail "home/nonroot is not 65532's: $(grep home/ "$tmp/list")"
 for shell in bin/sh usr/bin/sh bin/bash usr/bin/bash; do
   ! grep -qxF "$shell" "$tmp/paths" || fail "the image holds a shell: $shell"
 done
@@ -115,8 +115,10 @@ op_pid=$(ss -Hltnp "sport = :$hport" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head
 uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$op_pid/status")
 [ "$uids" = "65532 65532 65532 65532" ] || fail "the operator runs with uids $uids"
 [ "$(awk '/^CapEff:/ {print $2}' "/proc/$op_pid/status")" = 0000000000000000 ] || fail "the operator holds capabilities"
-curl -sf "127.0.0.1:$port/metrics" | grep -q '^rest_client_requests_total{code="200"' ||
-  fail "no successful API server requests in /metrics: $(curl -s "127.0.0.1:$port/metrics" | grep rest_client)"
+# (Read whole first: grep -q in a pipe would end curl early and pipefail would say so.)
+metrics=$(curl -sf "127.0.0.1:$port/metrics") || fail "no /metrics"
+grep -q '^rest_client_requests_total{code="200"' <<<"$metrics" ||
+  fail "no successful API server requests in /metrics: $(grep rest_client_requests <<<"$metrics")"
 kill -TERM "$op_pid"
 wait "$runner" || fail "the operator exited with $? on SIGTERM: $(tail -20 "$tmp/operator.log")"
 op_pid="" runner=""
