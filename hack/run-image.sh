@@ -10,6 +10,7 @@
 #   --host-network    share the host's network (to reach the local cluster on loopback);
 #                     default: a network namespace of its own (loopback only)
 #   --mount SRC:DST   bind-mount a host file or directory read-only; repeatable
+#   --env KEY=VALUE   added to the image's Env; repeatable
 #   --timeout SECONDS kill the container after that long (default 60)
 #
 # Exits with the container's exit status. Needs root (runc as root; rootless runc cannot
@@ -17,12 +18,13 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-insecure=() host_net=0 mounts=() timeout=60
+insecure=() host_net=0 mounts=() envs=() timeout=60
 while [ $# -gt 0 ]; do
   case $1 in
     --insecure) insecure=(--insecure); shift ;;
     --host-network) host_net=1; shift ;;
     --mount) mounts+=("$2"); shift 2 ;;
+    --env) envs+=("$2"); shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --) shift; break ;;
     -*) die "run-image: unknown option $1" ;;
@@ -61,15 +63,17 @@ for m in "${mounts[@]}"; do
   mounts_json=$(jq -c --arg s "${m%%:*}" --arg d "${m#*:}" \
     '. + [{destination: $d, type: "bind", source: $s, options: ["rbind", "ro"]}]' <<<"$mounts_json")
 done
+env_json="[]"
+for e in "${envs[@]}"; do env_json=$(jq -c --arg e "$e" '. + [$e]' <<<"$env_json"); done
 (cd "$tmp/bundle" && runc spec)
 jq --argjson args "$args_json" --argjson uid "${uid:-0}" --argjson gid "${gid:-0}" \
-   --argjson mounts "$mounts_json" --argjson hostnet "$host_net" --slurpfile img "$tmp/config.json" '
+   --argjson mounts "$mounts_json" --argjson hostnet "$host_net" --argjson env "$env_json" --slurpfile img "$tmp/config.json" '
   .root.readonly = true
   | .process.terminal = false
   | .process.args = $args
   | .process.user = {uid: $uid, gid: $gid}
   | .process.cwd = (($img[0].config.WorkingDir // "") | if . == "" then "/" else . end)
-  | .process.env = ($img[0].config.Env // [])
+  | .process.env = ($img[0].config.Env // []) + $env
   | .process.capabilities = {bounding: [], effective: [], permitted: [], inheritable: [], ambient: []}
   | .process.noNewPrivileges = true
   | .mounts += $mounts
