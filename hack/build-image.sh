@@ -131,8 +131,14 @@ for l in "${libs[@]}"; do
   closure "$l" >>"$tmp/libs"
 done
 # Libraries and the loader first, at the host's paths (so /lib -> usr/lib stays a link).
+# The image has no /etc/ld.so.cache: the loader finds libraries in its default folders
+# (/lib/<triplet>, /usr/lib/<triplet>, /lib, /usr/lib), or through a binary's RUNPATH.
 if [ -s "$tmp/libs" ]; then
-  sort -u "$tmp/libs" | while read -r l; do printf 'host\t%s\n' "$l"; done >>"$spec"
+  sort -u "$tmp/libs" | while read -r l; do
+    printf 'host\t%s\n' "$l"
+    [[ $(dirname "$l") =~ ^/(usr/)?lib(32|64)?(/[a-z0-9_]+-linux-[a-z0-9_]+)?$ ]] ||
+      log "build-image: warning: $l is outside the loader's default folders; without a RUNPATH it will not be found in the image"
+  done >>"$spec"
   log "build-image: $(sort -u "$tmp/libs" | wc -l) libraries and loader from ldd"
 fi
 [ ! -s "$tmp/bins" ] || cat "$tmp/bins" >>"$spec"
