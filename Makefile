@@ -6,7 +6,9 @@ SANITIZE ?= OFF
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMLMODEL_SANITIZE=$(SANITIZE)
 SOURCES = $(shell git ls-files 'operator/*.cpp' 'operator/*.h' 'tests/*.cpp' 'tests/*.h')
 
-.PHONY: help deps tools build test unit lint format bench cluster-up cluster-down cluster-status demo run clean
+RELEASE_DIR ?= build-release
+
+.PHONY: help deps tools build image test unit lint format bench cluster-up cluster-down cluster-status demo run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -22,6 +24,14 @@ $(BUILD_DIR)/build.ninja:
 
 build: deps $(BUILD_DIR)/build.ninja ## build the operator and its tests
 	cmake --build $(BUILD_DIR) -j2
+
+image: ## the operator's image (Release, no Docker) pushed to $REGISTRY; prints its digest
+	@[ -n "$${IMAGE:-}$${REGISTRY:-}" ] || { echo 'make image: REGISTRY is unset: start the local cluster (make cluster-up) and eval "$$(hack/cluster.sh env)", or set IMAGE=host:port/name:tag' >&2; exit 1; }
+	hack/install-deps.sh
+	hack/build-tools.sh crane
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(RELEASE_DIR) -j2 --target mlmodel-operator
+	hack/operator-image.sh $(RELEASE_DIR)/operator/mlmodel-operator
 
 test: ## everything: deps, tools, build, local cluster, all tests (CTest)
 	BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) CMAKE_ARGS="-DMLMODEL_SANITIZE=$(SANITIZE)" hack/test.sh

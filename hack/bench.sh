@@ -25,6 +25,9 @@ fi
 eval "$(hack/cluster.sh env)"
 "$BUILD_DIR/tests/mlmodel_informer_bench" "${BENCH_OBJECTS:-10000}"
 
+# The operator's image (make image): size compressed and unpacked, layers, build time.
+tests/bench/image_bench.sh "$BUILD_DIR"
+
 # Canary rollouts: 200 models at once with analysis, and how fast a rollback removes the
 # canary's pods (tests/bench/rollout_bench.sh; a few minutes).
 tests/bench/rollout_bench.sh "$BUILD_DIR"

@@ -21,6 +21,8 @@ PACKAGES=(
   clang-format clang-tidy
   # the local cluster and the tests
   prometheus docker-registry apache2-utils curl jq openssl lua5.4 procps bc python3-yaml
+  # images: run one without a node (hack/run-image.sh), ss for the image test
+  runc iproute2
 )
 if [ -n "${INSTALL_DEPS_PACKAGES:-}" ]; then
   read -r -a PACKAGES <<<"$INSTALL_DEPS_PACKAGES"
