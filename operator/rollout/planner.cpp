@@ -214,6 +214,9 @@ class Planner {
   void holdRefused(const HistoryEntry& failed) {
     // Stable keeps running what it ran; it is only recreated if it vanished.
     if (!in_.stable.exists) plan_.stable = st_.stable.revision;
+    // ... and is still watched: the spec names the refused version, so the Deployment is not
+    // "current" for it, but it runs the stable revision (the one rolled back to).
+    monitor(false);
     plan_.stalled = RolloutCondition{
         failed.reason.empty() ? std::string(kRolledBack) : failed.reason,
         "version " + failed.revision.version + " was " +
@@ -462,11 +465,13 @@ class Planner {
     plan_.reconciling = RolloutCondition{"Promoting", c.message};
   }
 
-  // Continuous verification of a settled stable version.
-  void monitor() {
+  // Continuous verification of a settled stable version. `requireCurrent`: the stable
+  // Deployment must run the spec's target (false while the target is a refused version).
+  void monitor(bool requireCurrent = true) {
     const api::MonitoringSpec* m = in_.monitoring;
     auto& ms = st_.monitoring;
-    if (!m || !m->enabled || m->metrics.empty() || !in_.stable.done || !in_.stable.current) {
+    if (!m || !m->enabled || m->metrics.empty() || !in_.stable.done ||
+        (requireCurrent && !in_.stable.current)) {
       if (!m || !m->enabled || m->metrics.empty()) ms = {};
       return;
     }

@@ -114,12 +114,18 @@ end=$((SECONDS + 4)); while [ $SECONDS -lt $end ]; do
   stable_version_is mon 1.0.0 || fail_with "the degraded version came back by itself"; sleep 1
 done
 
-echo "-- the spec back at v1 (as Git would be reverted): v1 is monitored, healthy"
-# While the spec still names the refused v2 the operator holds and runs no checks.
-passed_before=$(jp mlmodel/mon '{.status.monitoring.passed}')
-set_image mon 1.0.0
+echo "-- while the spec still names the refused v2, v1 (rolled back to) is monitored"
+# The rollback starts v1's monitoring afresh (passed 0); rounds on v1 count from there.
 v1_checked() { [ "$(jp mlmodel/mon '{.status.monitoring.passed}')" -ge 1 ] 2>/dev/null && stable_version_is mon 1.0.0; }
-poll 30 v1_checked || fail_with "monitoring never passed a round on v1 (passed before the revert: ${passed_before:-none})"
-wait_series 10 'v == 0' "${stable_error_rate[@]}" || fail_with "the measured error rate of v1 is $value, want 0"
+poll 30 v1_checked || fail_with "no monitoring round passed on v1 after the rollback"
+wait_series 10 'v == 0' "${stable_error_rate[@]}" || fail_with "the measured error rate of v1 is $value, want 0 (v2's last value kept?)"
+[ "$(cond mon Stalled reason)" = Degraded ] || fail_with "the refused v2 is no longer reported"
+
+echo "-- the spec back at v1 (as Git would be reverted): v1 stays monitored, healthy, Ready"
+set_image mon 1.0.0
+passed_before=$(jp mlmodel/mon '{.status.monitoring.passed}')
+more_rounds() { [ "$(jp mlmodel/mon '{.status.monitoring.passed}')" -gt "$passed_before" ] 2>/dev/null; }
+poll 30 more_rounds || fail_with "monitoring stopped after the revert (passed $passed_before)"
+kubectl -n "$ns" wait --for=condition=Ready mlmodel/mon --timeout=30s >/dev/null || fail_with "v1 not Ready after the revert"
 wait_series 10 'v == 0' mlmodel_degraded "${of_mon[@]}" || fail_with "mlmodel_degraded of the healthy v1 is $value, want 0"
 echo "ok: monitoring e2e"

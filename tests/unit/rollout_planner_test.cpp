@@ -523,6 +523,38 @@ TEST_F(PlannerTest, MonitoringTurnsDegradedAndRollsBackWhenAsked) {
   ASSERT_TRUE(p.stalled);
 }
 
+TEST_F(PlannerTest, TheVersionRolledBackToIsMonitoredWhileTheSpecNamesTheRefusedOne) {
+  monitoring.enabled = true;
+  monitoring.interval = 60s;
+  monitoring.failureLimit = 1;
+  monitoring.rollbackOnFailure = true;
+  monitoring.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
+  monitoring.metrics = {{"error-rate", "errors", std::nullopt, 0.05, "Inconclusive"}};
+  deployV1();
+  gates.promote = "2.0";
+  step(v2);
+  step(v2);
+  step(v2);
+  ASSERT_EQ(status.stable.revision.version, "2.0");
+  step(v2);  // schedules the first check
+  setErrorRate(0.3);
+  now += 60s;
+  Plan p = step(v2);
+  ASSERT_TRUE(hasEvent(p, "RolledBack"));
+  ASSERT_EQ(status.stable.revision.version, "1.0");
+  step(v2);  // v1 runs again; its first check is scheduled
+  ASSERT_TRUE(status.monitoring.nextCheckAt) << "v1 is not watched after the rollback";
+  setErrorRate(0.0);
+  now += 60s;
+  p = step(v2);
+  ASSERT_EQ(p.measured.size(), 1u) << "v1 was not measured";
+  EXPECT_EQ(p.measuredTrack, "stable");
+  EXPECT_EQ(p.measured[0].verdict, analysis::Verdict::Passed);
+  EXPECT_EQ(status.monitoring.passed, 1);
+  ASSERT_TRUE(p.stalled) << "the refused version is still reported";
+  EXPECT_FALSE(p.degraded);
+}
+
 TEST_F(PlannerTest, MonitoringWithoutRollbackOnlyReportsDegraded) {
   monitoring.enabled = true;
   monitoring.interval = 60s;
