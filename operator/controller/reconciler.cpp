@@ -145,8 +145,12 @@ void Reconciler::event(const api::MLModel& model, kube::EventType type, const ch
 kube::WorkResult Reconciler::reconcile(const std::string& key) {
   auto obj = deps_.models->get(key);
   if (!obj) {
-    std::lock_guard<std::mutex> lock(writesMu_);
-    writtenFrom_.erase(key);
+    {
+      std::lock_guard<std::mutex> lock(writesMu_);
+      writtenFrom_.erase(key);
+    }
+    std::lock_guard<std::mutex> lock(podsMu_);
+    podWatch_.erase(key);
     return kube::WorkResult::success();  // deleted: owned objects go with it (GC)
   }
   auto decoded = api::decodeMLModel(*obj);
@@ -189,7 +193,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
 
   // A plan that could not be applied is not stored: the next attempt plans again.
   const rollout::Plan* stored = plan && !applied.error ? &*plan : nullptr;
-  const auto status = buildStatus(model, image, stored, applied);
+  const PodCheck pods =
+      image.error || applied.error ? PodCheck{} : checkPods(model, applied.stable);
+  const auto status = buildStatus(model, image, stored, applied, pods.problem);
   bool warned = image.error.has_value() || applied.error.has_value();
   if (plan) {
     for (const auto& e : plan->events) warned = warned || e.warning;
@@ -198,18 +204,27 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   // written as they come); a plan's own revisit (a pause ending, an analysis round) is never
   // put off by a held progress write.
   const bool failed = image.error || applied.error;
+  std::optional<core::Duration> revisit = stored ? stored->requeueAfter : std::nullopt;
+  if (pods.recheck) revisit = std::min(revisit.value_or(*pods.recheck), *pods.recheck);
   if (auto wait = failed ? std::nullopt : progressWait(key, model.status, status)) {
-    if (stored && stored->requeueAfter) {
-      wait = std::min<core::Duration>(*wait, *stored->requeueAfter);
-    }
+    if (revisit) wait = std::min<core::Duration>(*wait, *revisit);
     return kube::WorkResult::requeueAfter(*wait);
   }
   if (auto w = writeStatus(model, status, !warned); !w) {
     spdlog::warn("mlmodel {}: status update failed: {}", key, w.error().message);
     return kube::WorkResult::retry();
   }
+  if (pods.problem) {
+    const Json prevConds =
+        model.status.has_array_field("conditions") ? model.status.at("conditions") : Json::array();
+    const Json* before = findCondition(prevConds, "Reconciling");
+    if (!before || stringAt(*before, {"reason"}) != pods.problem->reason) {
+      event(model, kube::EventType::kWarning, pods.problem->reason.c_str(), "Reconcile",
+            describe(*pods.problem));
+    }
+  }
   if (failed) return kube::WorkResult::retry();
-  if (stored && stored->requeueAfter) return kube::WorkResult::requeueAfter(*stored->requeueAfter);
+  if (revisit) return kube::WorkResult::requeueAfter(*revisit);
   return kube::WorkResult::success();
 }
 
@@ -482,8 +497,44 @@ core::Result<bool> Reconciler::ensure(const api::MLModel& model, const kube::Res
   return true;
 }
 
+Reconciler::PodCheck Reconciler::checkPods(const api::MLModel& model, bool justApplied) {
+  const std::string key = model.metadata.ns + "/" + model.metadata.name;
+  const Rollout ro = rolloutOf(deps_.deployments->get(key));
+  const auto now = deps_.clock->steadyNow();
+  {
+    std::lock_guard<std::mutex> lock(podsMu_);
+    if (!deps_.pods || !ro.exists || ro.done || justApplied) {
+      podWatch_.erase(key);
+      return {};
+    }
+    auto [it, added] = podWatch_.try_emplace(key);
+    PodWatch& w = it->second;
+    if (added) w.notReadySince = now;
+    if (now - w.notReadySince < kPodCheckAfter) {
+      return {w.last,
+              std::chrono::duration_cast<core::Duration>(kPodCheckAfter - (now - w.notReadySince))};
+    }
+    if (w.checkedAt && now - *w.checkedAt < kPodCheckEvery) {
+      return {w.last,
+              std::chrono::duration_cast<core::Duration>(kPodCheckEvery - (now - *w.checkedAt))};
+    }
+  }
+  auto listed =
+      deps_.pods->list(model.metadata.ns, std::string(kModelLabel) + "=" + model.metadata.name);
+  std::lock_guard<std::mutex> lock(podsMu_);
+  PodWatch& w = podWatch_[key];
+  w.checkedAt = now;
+  if (listed) {
+    w.last = findPodProblem(listed.value());
+  } else {
+    spdlog::debug("mlmodel {}: listing its pods failed: {}", key, listed.error().message);
+  }
+  return {w.last, kPodCheckEvery};
+}
+
 Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
-                             const rollout::Plan* plan, const Applied& applied) const {
+                             const rollout::Plan* plan, const Applied& applied,
+                             const std::optional<PodProblem>& pods) const {
   const auto now = core::rfc3339(deps_.clock->wallNow());
   const std::string key = model.metadata.ns + "/" + model.metadata.name;
   const Json& prev = model.status;
@@ -546,6 +597,8 @@ Json Reconciler::buildStatus(const api::MLModel& model, const Image& image,
     stalled = Condition{"Stalled", "True", "ProgressDeadlineExceeded",
                         "Deployment " + model.metadata.name +
                             " did not become available within its progress deadline"};
+  } else if (!ro.done && pods) {
+    reconciling = Condition{"Reconciling", "True", pods->reason, describe(*pods)};
   } else if (!ro.done) {
     reconciling =
         Condition{"Reconciling", "True", ro.exists ? "RollingOut" : "Creating",

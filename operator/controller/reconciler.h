@@ -8,6 +8,7 @@
 #include "api/mlmodel.h"
 #include "api/rollout.h"
 #include "controller/image_resolver.h"
+#include "controller/pod_problems.h"
 #include "controller/rollout_metrics.h"
 #include "core/clock.h"
 #include "kube/event_recorder.h"
@@ -32,6 +33,7 @@ struct ReconcilerDeps {
   const core::Clock* clock = nullptr;
   rollout::ProviderSource* providers = nullptr;  // Prometheus for analysis and monitoring
   RolloutMetrics* metrics = nullptr;             // optional
+  PodReader* pods = nullptr;  // optional: says why pods do not start (ImagePullBackOff, ...)
 };
 
 // Turns one MLModel into its Deployments and Services and reports what it sees in status.
@@ -68,8 +70,16 @@ class Reconciler {
   core::Result<bool> ensure(const api::MLModel& model, const kube::ResourceType& type,
                             const kube::ObjectReader& cache, const std::string& name,
                             const Json& desired, const char* kind);
+  // Why the stable Deployment's pods do not start, once it has not been available for
+  // kPodCheckAfter (then at most every kPodCheckEvery; the last answer is kept in between),
+  // and when to look again. Nothing while the Deployment is done.
+  struct PodCheck {
+    std::optional<PodProblem> problem;
+    std::optional<core::Duration> recheck;
+  };
+  PodCheck checkPods(const api::MLModel& model, bool justApplied);
   Json buildStatus(const api::MLModel& model, const Image& image, const rollout::Plan* plan,
-                   const Applied& applied) const;
+                   const Applied& applied, const std::optional<PodProblem>& pods) const;
   // warnOnStall: when the write makes the model Stalled, say why in a Warning Event too
   // (false when this reconcile already sent one).
   core::Status writeStatus(const api::MLModel& model, const Json& status, bool warnOnStall = false);
@@ -92,7 +102,19 @@ class Reconciler {
   };
   std::mutex writesMu_;
   std::map<std::string, LastWrite> writtenFrom_;
+  struct PodWatch {
+    core::SteadyTime notReadySince{};
+    std::optional<core::SteadyTime> checkedAt;
+    std::optional<PodProblem> last;
+  };
+  std::mutex podsMu_;
+  std::map<std::string, PodWatch> podWatch_;
 };
+
+// A Deployment not available for this long has its pods looked at (a normal rollout is done
+// by then, so a fleet rolling out costs no pod reads), and again this often while it stays so.
+inline constexpr core::Duration kPodCheckAfter = std::chrono::seconds(10);
+inline constexpr core::Duration kPodCheckEvery = std::chrono::seconds(30);
 
 // A status that differs from the last one only in its counters (replicas, ready
 // replicas, the messages that count them) waits until this long after the last write: a

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "api/mlmodel.h"
+#include "controller/client_pod_reader.h"
 #include "controller/desired.h"
 #include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
@@ -204,6 +205,8 @@ int runOperator(const Options& o) {
   controller::PrometheusSource prometheusSource(*client, core::SystemClock::instance());
   deps.providers = &prometheusSource;
   deps.metrics = &reconcileMetrics;
+  controller::ClientPodReader podReader(*client);
+  deps.pods = &podReader;
   controller::Reconciler reconciler(deps);
 
   auto synced = [&] {

@@ -36,6 +36,20 @@ class NoProviders final : public rollout::ProviderSource {
   }
 };
 
+// Pods as the API server would list them; counts the lists.
+class FakePodReader final : public controller::PodReader {
+ public:
+  core::Result<std::vector<Json>> list(const std::string& ns,
+                                       const std::string& selector) override {
+    ++lists;
+    last = ns + " " + selector;
+    return pods;
+  }
+  std::vector<Json> pods;
+  int lists = 0;
+  std::string last;
+};
+
 class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest() {
@@ -45,7 +59,6 @@ class ReconcilerTest : public ::testing::Test {
     o.sleep = [](core::Duration) {};
     o.maxAttempts = 1;
     client = std::make_unique<kube::Client>(std::move(t), nullptr, o);
-    controller::ReconcilerDeps deps;
     deps.client = client.get();
     deps.models = &models;
     deps.deployments = &deployments;
@@ -134,6 +147,7 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   testutil::FakeTransport* transport;
+  controller::ReconcilerDeps deps;
   std::unique_ptr<kube::Client> client;
   kube::Store models, deployments, services;
   FakeResolver resolver;
@@ -451,6 +465,85 @@ TEST_F(ReconcilerTest, AnImageGivenByDigestIsNotResolvedAndItsDigestIsRecorded) 
       pinned);
   EXPECT_EQ(status.at("stable").at("digest").as_string(), "sha256:" + std::string(64, 'b'));
   EXPECT_EQ(status.at("history").at(0).at("digest").as_string(), "sha256:" + std::string(64, 'b'));
+}
+
+// A pod of the model whose container waits for `reason`.
+Json waitingPod(const std::string& name, const std::string& reason, const std::string& message) {
+  Json pod = Json::parse(R"({"metadata":{"namespace":"ml"},"status":{"containerStatuses":[
+    {"name":"server","ready":false,"state":{"waiting":{}}}]}})");
+  pod["metadata"]["name"] = Json::string(name);
+  auto& waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"];
+  waiting["reason"] = Json::string(reason);
+  waiting["message"] = Json::string(message);
+  return pod;
+}
+
+TEST_F(ReconcilerTest, PodsThatCannotPullTheirImageAreNamedInTheConditionsAndAnEvent) {
+  FakePodReader pods;
+  deps.pods = &pods;
+  reconciler = std::make_unique<controller::Reconciler>(deps);
+  firstPass();
+  const std::string pinned = "reg:5000/models/fraud@sha256:" + std::string(64, 'a');
+  putDeployment(pinned, 0);  // created, never available
+  pods.pods = {
+      waitingPod("fraud-1", "ContainerCreating", ""),
+      waitingPod("fraud-0", "ImagePullBackOff", "Back-off pulling image \"" + pinned + "\"")};
+
+  // A rollout is given kPodCheckAfter before its pods are looked at.
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(pods.lists, 0);
+  ASSERT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter);
+  EXPECT_LE(r.after, controller::kPodCheckAfter);
+
+  clock.advance(controller::kPodCheckAfter);
+  transport->respond(200, "{}");
+  r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(pods.lists, 1);
+  EXPECT_EQ(pods.last, "ml serving.mlops.dev/model=fraud");
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "Reconciling", "reason"), "ImagePullBackOff");
+  EXPECT_EQ(
+      conditionField(status, "Reconciling", "message"),
+      "pod fraud-0: container server: ImagePullBackOff: Back-off pulling image \"" + pinned + "\"");
+  EXPECT_EQ(conditionField(status, "Ready", "reason"), "ImagePullBackOff");
+  ASSERT_FALSE(events.events().empty());
+  EXPECT_EQ(events.events().back().reason, "ImagePullBackOff");
+  EXPECT_EQ(events.events().back().type, kube::EventType::kWarning);
+  ASSERT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter)
+      << "the pods do not say when they change";
+  EXPECT_EQ(r.after, controller::kPodCheckEvery);
+
+  // Passes in between keep the answer without asking again, and write nothing new.
+  putModel(R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2})", status);
+  const auto before = transport->requests().size();
+  clock.advance(std::chrono::seconds(5));
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(pods.lists, 1);
+  EXPECT_EQ(transport->requests().size(), before);
+  EXPECT_EQ(events.events().size(), 1u) << "one Warning for the reason, not one per pass";
+
+  // Fixed (say, the image pushed): available, the problem is gone from status.
+  putDeployment(pinned, 2);
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Ready", "status"), "True");
+  EXPECT_EQ(condition(lastStatusPatch(), "Reconciling"), nullptr);
+}
+
+TEST_F(ReconcilerTest, PodsStillStartingAreProgressNotAProblem) {
+  FakePodReader pods;
+  deps.pods = &pods;
+  reconciler = std::make_unique<controller::Reconciler>(deps);
+  firstPass();
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 0);
+  pods.pods = {waitingPod("fraud-0", "ContainerCreating", "")};
+  reconciler->reconcile("ml/fraud");
+  clock.advance(controller::kPodCheckAfter);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(pods.lists, 1);
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Reconciling", "reason"), "RollingOut");
+  EXPECT_EQ(reasons(), std::vector<std::string>{});
 }
 
 }  // namespace
