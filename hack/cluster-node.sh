@@ -302,8 +302,9 @@ up_real_node() {
   touch "$NODE_DIR/enabled"
   push_node_images
   up_containerd
-  up_kube_proxy
+  # kubelet first: kube-proxy takes the node's IP from its Node object.
   up_kubelet
+  up_kube_proxy
   log "real node $NODE_NAME ready ($GATEWAY, pods $NODE_POD_CIDR on $BRIDGE)"
 }
 

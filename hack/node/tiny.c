@@ -7,6 +7,7 @@
  *   tiny cat FILE              print FILE (e.g. /proc/net/route: the image has no shell)
  * Built with gcc -static and pushed by hack/cluster.sh (image mlmodel/tiny). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -59,7 +60,11 @@ static int get(const char *host, const char *port, const char *path) {
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (connect(s, ai->ai_addr, ai->ai_addrlen) < 0) {
-    perror("tiny: connect");
+    /* SO_SNDTIMEO ends a connect that got no answer with EINPROGRESS. */
+    if (errno == EINPROGRESS || errno == EAGAIN)
+      fprintf(stderr, "tiny: connect: no answer within 5s\n");
+    else
+      perror("tiny: connect");
     return 2;
   }
   char buf[4096];

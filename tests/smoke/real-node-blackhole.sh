@@ -6,8 +6,19 @@
 . "$(dirname "$0")/real-node-lib.sh"
 new_namespace blackhole
 
-# fibmatch ADDR: the routing-table entry that carries packets to ADDR.
-fibmatch() { ip route get fibmatch "$1" 2>&1; }
+# fibmatch ADDR: the routing-table entry that carries packets to ADDR: the longest prefix
+# of `ip route show match` (this kernel answers `ip route get` for a blackholed address, even
+# with fibmatch, with EINVAL, the blackhole's own error, which is checked as well).
+fibmatch() {
+  local get
+  get=$(ip route get "$1" 2>&1) && { echo "routed: $get"; return; }
+  [ "$get" = "RTNETLINK answers: Invalid argument" ] || { echo "ip route get: $get"; return; }
+  ip route show match "$1" | awk '{
+      p = ($1 == "default") ? 0 : (($1 ~ /\//) ? $1 : $2); sub(/.*\//, "", p)
+      if ($1 == "default") p = 0
+      if (p + 0 >= best) { best = p + 0; line = $0 } }
+    END { sub(/ +$/, "", line); print line }'
+}
 
 # A pod IP in the cluster's range but outside this node's /24: nothing claims it.
 base=${MLMODEL_POD_CIDR%.*.*/*}
