@@ -55,6 +55,8 @@ record_host_settings() {
     [ -e "/proc/sys/${s//.//}" ] && printf '%s=%s\n' "$s" "$(sysctl -n "$s")"
   done >"$NODE_DIR/host-settings.tmp"
   for d in "${FIXED_DIRS[@]}"; do [ -e "$d" ] || echo "$d"; done >"$NODE_DIR/created-dirs"
+  # iptables-nft creates the nftables tables ip/ip6 filter, nat, mangle on first use.
+  nft list tables 2>/dev/null >"$NODE_DIR/nft-tables" || true
   mv "$NODE_DIR/host-settings.tmp" "$NODE_DIR/host-settings"
 }
 
@@ -116,13 +118,19 @@ remove_kube_chains() {
         while IFS= read -r rule; do
           # shellcheck disable=SC2086
           eval "$ipt -t $table -D ${rule#-A }" 2>/dev/null || true
-        done
+        done || true # (grep finding nothing fails the pipeline)
       for chain in $("$ipt-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p'); do
         "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
       done
       for chain in $("$ipt-save" -t "$table" 2>/dev/null | sed -n 's/^:\(\(KUBE\|CNI\)-[^ ]*\) .*/\1/p'); do
         "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
       done
+      # The table itself, when iptables-nft created it for us and it is empty again.
+      local family=ip; [ "$ipt" = ip6tables ] && family=ip6
+      if [ -f "$NODE_DIR/nft-tables" ] && ! grep -qx "table $family $table" "$NODE_DIR/nft-tables" &&
+        ! "$ipt-save" -t "$table" 2>/dev/null | grep -q '^-A '; then
+        nft delete table "$family" "$table" 2>/dev/null || true
+      fi
     done
   done
 }
@@ -342,14 +350,19 @@ down_real_node() {
     crictl rmp -af >/dev/null 2>&1 || crictl rmp -af >/dev/null 2>&1 || log "crictl rmp failed; killing shims"
   fi
   stop_one containerd
-  # Shims whose sockets live under this cluster's folder (a shim outlives containerd).
-  local pid
-  for pid in $(pgrep -x containerd-shim-runc-v2 2>/dev/null || true); do
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$NODE_DIR" ||
-      grep -q "$NODE_DIR" "/proc/$pid/environ" 2>/dev/null; then
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+  # Shims of this containerd (a shim outlives containerd; `pgrep -x` cannot name them: the
+  # kernel keeps 15 characters of a command name), then anything still in the pods' cgroups.
+  local p pid
+  for p in /proc/[0-9]*; do
+    case $(readlink "$p/exe" 2>/dev/null) in */containerd-shim-runc-v2) ;; *) continue ;; esac
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $NODE_DIR/containerd/" || continue
+    kill -9 "${p#/proc/}" 2>/dev/null && log "killed leftover shim ${p#/proc/}"
   done
+  for p in $(cat /sys/fs/cgroup/pids/"$CGROUP_PARENT"/cgroup.procs \
+    $(find /sys/fs/cgroup/pids/"$CGROUP_PARENT" -mindepth 1 -name cgroup.procs 2>/dev/null) 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null && log "killed leftover pod process $p"
+  done
+  sleep 0.2
   stop_one kube-proxy
   [ -x "$K8S_NODE_BIN/kube-proxy" ] && "$K8S_NODE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   remove_kube_chains
