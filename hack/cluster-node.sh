@@ -15,7 +15,9 @@
 #     so the host itself cannot reach ClusterIPs (its connect() meets the blackhole before
 #     any DNAT): reach pods by pod IP, or Services from inside pods;
 #   - no masquerading to other interfaces (CNI ipMasq off); an nftables table of this cluster
-#     drops anything forwarded between the bridge and any other interface.
+#     drops anything forwarded between the bridge and any other interface, and any packet
+#     from a pod address about to leave by an interface other than the bridge (kube-proxy's
+#     MASQUERADE rule, which names no interface, thus can only ever act on the bridge).
 # Host settings that kubelet, kube-proxy or the bridge plugin change are recorded before
 # `up` (node/host-settings) and put back by `down`.
 
@@ -91,6 +93,12 @@ table inet $NFT_TABLE {
     type filter hook forward priority -5; policy accept;
     iifname "$BRIDGE" oifname != "$BRIDGE" counter drop comment "pods never leave the machine"
     oifname "$BRIDGE" iifname != "$BRIDGE" counter drop comment "nothing from outside reaches pods"
+  }
+  chain postrouting {
+    # Before NAT (srcnat is 100): a pod's address about to leave by any other interface,
+    # masqueraded or not, is dropped.
+    type filter hook postrouting priority 0; policy accept;
+    oifname != { "$BRIDGE", "lo" } ip saddr $POD_CIDR counter drop comment "no pod address leaves the bridge"
   }
 }
 EOF

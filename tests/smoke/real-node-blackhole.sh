@@ -54,8 +54,9 @@ routes=$(kubectl -n "$ns" exec probe -- /tiny cat /proc/net/route) || fail "cann
 awk 'NR > 1 && $2 == "00000000" {found = 1} END {exit !found}' <<<"$routes" &&
   fail "pod probe has a default route: $routes"
 echo "ok: pod probe has no default route ($(($(wc -l <<<"$routes") - 1)) routes)"
-# Nothing was forwarded between the bridge and another interface (the drop rules' counters).
+# Nothing tried to leave: the counters of the nftables drop rules (forward between the bridge
+# and other interfaces, pod addresses leaving by another interface).
 if command -v nft >/dev/null && [ -n "${MLMODEL_NFT_TABLE:-}" ]; then
   drops=$(nft list table inet "$MLMODEL_NFT_TABLE" | sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd+ | bc)
-  echo "ok: packets dropped between the bridge and other interfaces so far: ${drops:-0}"
+  echo "ok: packets the leave-the-machine drop rules caught so far: ${drops:-0}"
 fi
