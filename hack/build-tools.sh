@@ -3,8 +3,8 @@
 # versions pinned in hack/versions.env, into a cache outside the repo keyed by version:
 #   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 #   kwok, helm, kustomize, crane, and the Gateway API CRD manifests; with `node` (not part
-#   of `all`), the real node's containerd + runc shim, CNI plugins, crictl, kubelet and
-#   kube-proxy (runc itself is Debian's).
+#   of `all`), the real node's containerd + runc shim, CNI plugins, crictl, kubelet,
+#   kube-proxy and CoreDNS (runc itself is Debian's).
 # A tool already in the cache is skipped, so a second run takes a second.
 # Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api|node]...
 set -euo pipefail
@@ -150,6 +150,43 @@ build_cni_plugins() {
   finish "$out" "$dir"
 }
 
+# CoreDNS for the real node's pods, from a small main importing only the plugins the
+# cluster's Corefile uses (the upstream main links every cloud provider's SDK).
+build_coredns() {
+  local dir=$COREDNS_BIN
+  have "$dir" coredns && return 0
+  log "building coredns $COREDNS_VERSION"
+  local mod="$BUILD_ROOT/coredns-$COREDNS_VERSION" out="$dir.tmp"
+  rm -rf "$mod" "$out"; mkdir -p "$mod" "$out"
+  cat >"$mod/main.go" <<'EOF'
+// CoreDNS with the plugins of the local cluster's Corefile only.
+package main
+
+import (
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+
+	"github.com/coredns/coredns/coremain"
+)
+
+func main() { coremain.Run() }
+EOF
+  (
+    cd "$mod"
+    go mod init local/coredns-build >/dev/null 2>&1
+    go get "github.com/coredns/coredns@$COREDNS_VERSION"
+    go mod tidy
+    go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/coredns" .
+  )
+  finish "$out" "$dir"
+}
+
 # crictl, to look at the real node's pods and containers when debugging.
 build_cri_tools() {
   local dir=$CRICTL_BIN
@@ -243,12 +280,13 @@ for t in "${targets[@]}"; do
     kustomize) build_kustomize ;;
     crane) build_crane ;;
     gateway-api) build_gateway_api ;;
-    node) build_containerd; build_cni_plugins; build_cri_tools; build_kubernetes_node ;;
+    node) build_containerd; build_cni_plugins; build_cri_tools; build_kubernetes_node; build_coredns ;;
+    coredns) build_coredns ;;
     containerd) build_containerd ;;
     cni-plugins) build_cni_plugins ;;
     cri-tools) build_cri_tools ;;
     kubernetes-node) build_kubernetes_node ;;
-    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api, node, containerd, cni-plugins, cri-tools, kubernetes-node)" ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api, node, containerd, cni-plugins, cri-tools, kubernetes-node, coredns)" ;;
   esac
 done
 log "tools ready under $TOOLS_ROOT"

@@ -2,6 +2,9 @@
 # + Debian's runc, kubelet and kube-proxy (iptables mode) built by `hack/build-tools.sh node`,
 # pods on a bridge of this cluster's own. Sourced by hack/cluster.sh; defines functions only.
 #
+# Cluster DNS: CoreDNS as a host process on GATEWAY:53 (kubelet's clusterDNS), cluster.local
+# only, no forwarding.
+#
 # Placement: the node is labelled mlmodel.dev/real-node=true and tainted
 # mlmodel.dev/real-node=true:NoSchedule, so KWOK tests (fake images) never land on it; pods
 # meant to really run tolerate the taint and select the label.
@@ -32,8 +35,10 @@ KUBELET_PORT=$((BASE + 8))
 KUBELET_HEALTHZ_PORT=$((BASE + 9))
 PROXY_HEALTHZ_PORT=$((BASE + 10))
 PROXY_METRICS_PORT=$((BASE + 11))
+DNS_HEALTH_PORT=$((BASE + 12))
+DNS_READY_PORT=$((BASE + 13))
 CGROUP_PARENT="mlmodel-$BASE"
-NODE_COMPONENTS=(containerd kube-proxy kubelet)
+NODE_COMPONENTS=(containerd coredns kubelet kube-proxy)
 NODE_TAINT=mlmodel.dev/real-node=true:NoSchedule
 NODE_LABEL=mlmodel.dev/real-node=true
 PAUSE_IMAGE="127.0.0.1:$REGISTRY_PORT/mlmodel/pause:3.10"
@@ -252,7 +257,8 @@ up_kubelet() {
   for d in /sys/fs/cgroup/*/; do
     mountpoint -q "$d" && mkdir -p "$d$CGROUP_PARENT"
   done
-  # Pods get no name servers of the outside world (CoreDNS is not there yet).
+  # Pods ask CoreDNS on the bridge address and nothing else: no name server of the outside
+  # world is inherited from the host.
   : >"$NODE_DIR/resolv.conf"
   cat >"$k/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -271,6 +277,7 @@ authentication:
   x509: {clientCAFile: $PKI/ca.crt}
 authorization: {mode: Webhook}
 clusterDomain: cluster.local
+clusterDNS: [$GATEWAY]
 resolvConf: $NODE_DIR/resolv.conf
 podLogsDir: $NODE_DIR/pod-logs
 volumePluginDir: $NODE_DIR/volume-plugins
@@ -313,11 +320,55 @@ EOF
   wait_for kube-proxy curl -sf --max-time 2 "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz"
 }
 
+# ---- cluster DNS ---------------------------------------------------------------------
+# CoreDNS as a host process on the bridge address, port 53: answers cluster.local (Services,
+# pods, reverse lookups) from the API server and forwards nothing, so no query leaves.
+up_coredns() {
+  need_bin "$COREDNS_BIN/coredns"
+  cert coredns "/CN=system:coredns"
+  write_kubeconfig "$NODE_DIR/coredns.kubeconfig" coredns
+  kubectl apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:coredns"}
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:coredns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns"}]
+EOF
+  cat >"$NODE_DIR/Corefile" <<EOF
+.:53 {
+  bind $GATEWAY
+  errors
+  health 127.0.0.1:$DNS_HEALTH_PORT
+  ready 127.0.0.1:$DNS_READY_PORT
+  kubernetes cluster.local in-addr.arpa ip6.arpa {
+    kubeconfig $NODE_DIR/coredns.kubeconfig local
+    pods insecure
+  }
+  cache 30
+  loadbalance
+}
+EOF
+  start coredns "$DNS_READY_PORT" "$COREDNS_BIN/coredns" -conf "$NODE_DIR/Corefile"
+  wait_for coredns curl -sf --max-time 2 "http://127.0.0.1:$DNS_READY_PORT/ready"
+}
+
 up_real_node() {
   mkdir -p "$NODE_DIR"
   touch "$NODE_DIR/enabled"
   push_node_images
   up_containerd
+  up_coredns
   # kubelet first: kube-proxy takes the node's IP from its Node object.
   up_kubelet
   up_kube_proxy
@@ -331,7 +382,8 @@ prepare_real_node() {
   touch "$NODE_DIR/enabled"
   command -v nft >/dev/null && command -v iptables >/dev/null ||
     die "the real node needs nftables and iptables (apt-get install -y nftables iptables runc)"
-  for b in "$CONTAINERD_BIN/containerd" "$CNI_BIN/bridge" "$K8S_NODE_BIN/kubelet" "$CRICTL_BIN/crictl"; do
+  for b in "$CONTAINERD_BIN/containerd" "$CNI_BIN/bridge" "$K8S_NODE_BIN/kubelet" "$CRICTL_BIN/crictl" \
+    "$COREDNS_BIN/coredns"; do
     [ -x "$b" ] || die "$(basename "$b") is not built ($b missing); run: hack/build-tools.sh node"
   done
   record_host_settings
@@ -372,6 +424,7 @@ down_real_node() {
   done
   sleep 0.2
   stop_one kube-proxy
+  stop_one coredns
   [ -x "$K8S_NODE_BIN/kube-proxy" ] && "$K8S_NODE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   remove_kube_chains
   # Mounts under the cluster's folder (pod volumes, netns, overlay rootfs), deepest first.

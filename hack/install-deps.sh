@@ -22,6 +22,11 @@ PACKAGES=(
   # the local cluster and the tests
   prometheus docker-registry apache2-utils curl jq openssl lua5.4 procps bc python3-yaml
 )
+# The real node (MLMODEL_REAL_NODE=1): Debian's runc, and iptables/nftables for kube-proxy
+# and the node's network rules.
+if [ "${MLMODEL_REAL_NODE:-0}" = 1 ]; then
+  PACKAGES+=(runc iptables nftables)
+fi
 if [ -n "${INSTALL_DEPS_PACKAGES:-}" ]; then
   read -r -a PACKAGES <<<"$INSTALL_DEPS_PACKAGES"
 fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A pod of a tiny static image turns Ready on the real node (containerd, runc, CNI, the
 # kubelet's HTTP readiness probe), the host reaches it by pod IP, another pod reaches it
-# through a Service ClusterIP (kube-proxy) and reaches the API server through the
-# `kubernetes` Service; exec and logs work through the kubelet.
+# through a Service ClusterIP (kube-proxy) and by the Service's name (CoreDNS), and reaches
+# the API server through the `kubernetes` Service; exec and logs work through the kubelet.
 . "$(dirname "$0")/real-node-lib.sh"
 new_namespace realpod
 start=$(date +%s.%N)
@@ -37,6 +37,12 @@ poll 30 sh -c "kubectl -n $ns exec client -- /tiny get $cip 80 / >/dev/null 2>&1
 out=$(kubectl -n "$ns" exec client -- /tiny get "$cip" 80 /)
 grep -q "hello from web" <<<"$out" || fail "Service web answered: $out"
 
+# Pod -> Service by name, through the cluster DNS (CoreDNS on the bridge address).
+for name in web "web.$ns.svc" "web.$ns.svc.cluster.local"; do
+  out=$(kubectl -n "$ns" exec client -- /tiny get "$name" 80 / 2>&1) ||
+    fail "pod client could not reach Service web as '$name': $out"
+  grep -q "hello from web" <<<"$out" || fail "Service web as '$name' answered: $out"
+done
 # Pod -> the API server through the `kubernetes` Service (plain HTTP to its TLS port gets
 # Go's 400 "client sent an HTTP request to an HTTPS server": the connection went through).
 kip=$(kubectl get service kubernetes -n default -o jsonpath='{.spec.clusterIP}')
@@ -45,5 +51,5 @@ grep -q "HTTP/1.0 400" <<<"$api" || fail "pod client could not reach the API ser
 
 # The kubelet's log endpoint, through the API server.
 kubectl -n "$ns" logs web | grep -q "serving on :8080" || fail "kubectl logs web: $(kubectl -n "$ns" logs web 2>&1)"
-printf 'ok: pod web Ready on %s in %.1fs at %s; host->pod, pod->Service %s, pod->kubernetes Service %s work\n' \
-  "$node" "$ready_s" "$ip" "$cip" "$kip"
+printf 'ok: pod web Ready on %s in %.1fs at %s; host->pod, pod->Service %s (and by name web.%s.svc), pod->kubernetes Service %s work\n' \
+  "$node" "$ready_s" "$ip" "$cip" "$ns" "$kip"
