@@ -99,6 +99,12 @@ table inet $NFT_TABLE {
     iifname "$BRIDGE" oifname != "$BRIDGE" counter drop comment "pods never leave the machine"
     oifname "$BRIDGE" iifname != "$BRIDGE" counter drop comment "nothing from outside reaches pods"
   }
+  chain input {
+    # The API server listens on all addresses so that pods reach it on the bridge address:
+    # only loopback and the bridge may talk to it.
+    type filter hook input priority 0; policy accept;
+    tcp dport $APISERVER_PORT iifname != { "lo", "$BRIDGE" } counter drop comment "API server: loopback and pods only"
+  }
   chain postrouting {
     # Before NAT (srcnat is 100): a pod's address about to leave by any other interface,
     # masqueraded or not, is dropped.
