@@ -2,9 +2,11 @@
 # Builds the local cluster's binaries from source through the Go module proxy, at the
 # versions pinned in hack/versions.env, into a cache outside the repo keyed by version:
 #   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#   kwok, helm, kustomize, crane, and the Gateway API CRD manifests.
+#   kwok, helm, kustomize, crane, and the Gateway API CRD manifests; with `node` (not part
+#   of `all`), the real node's containerd + runc shim, CNI plugins, crictl, kubelet,
+#   kube-proxy and CoreDNS (runc itself is Debian's).
 # A tool already in the cache is skipped, so a second run takes a second.
-# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api]...
+# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api|node]...
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -49,15 +51,14 @@ build_etcd() {
 # The k8s.io/kubernetes module requires its ~33 staging modules at v0.0.0 and replaces
 # them with ./staging paths its module zip lacks. Build from a throwaway module that
 # maps each of them to its published v0.Y.Z, derived from the release's own go.mod.
-build_kubernetes() {
-  local dir=$K8S_BIN
-  have "$dir" kube-apiserver kube-controller-manager kube-scheduler kubectl && return 0
-  log "building kubernetes $KUBERNETES_VERSION (cold: tens of minutes on 2 cores)"
-  local v=$KUBERNETES_VERSION mod="$BUILD_ROOT/kubernetes-$KUBERNETES_VERSION" out="$dir.tmp"
+# k8s_module DIR: write that module into DIR (kept if already there: its go.sum is reused).
+k8s_module() {
+  local mod=$1 v=$KUBERNETES_VERSION
+  [ -f "$mod/go.mod" ] && grep -q "^require k8s.io/kubernetes $v\$" "$mod/go.mod" && return 0
   local minor=${v#v1.}; minor=${minor%%.*}
   local patch=${v##*.}
   local staging="v0.$minor.$patch"
-  rm -rf "$mod" "$out"; mkdir -p "$mod" "$out"
+  rm -rf "$mod"; mkdir -p "$mod"
   local upstream
   upstream=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
   [ -f "$upstream" ] || die "could not download k8s.io/kubernetes@$v's go.mod"
@@ -71,6 +72,14 @@ build_kubernetes() {
   } >"$mod/go.mod"
   grep -q '^replace ' "$mod/go.mod" || die "found no staging replaces in $upstream"
   log "  $(grep -c '^replace ' "$mod/go.mod") staging modules mapped to $staging"
+}
+
+# k8s_build OUT PKG...: build Kubernetes commands with the version stamped, so /version and
+# `kubectl version` are honest.
+k8s_build() {
+  local out=$1; shift
+  local v=$KUBERNETES_VERSION
+  local minor=${v#v1.}; minor=${minor%%.*}
   local date; date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   local ld="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -78,13 +87,114 @@ build_kubernetes() {
     ld="$ld -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
   done
   (
-    cd "$mod"
-    go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" \
-      k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler \
-      k8s.io/kubernetes/cmd/kubectl
+    cd "$BUILD_ROOT/kubernetes-$KUBERNETES_VERSION"
+    go build -mod=mod -trimpath -ldflags "$ld" -o "$out/" "$@"
   )
+}
+
+build_kubernetes() {
+  local dir=$K8S_BIN
+  have "$dir" kube-apiserver kube-controller-manager kube-scheduler kubectl && return 0
+  log "building kubernetes $KUBERNETES_VERSION (cold: tens of minutes on 2 cores)"
+  local out="$dir.tmp"
+  rm -rf "$out"; mkdir -p "$out"
+  k8s_module "$BUILD_ROOT/kubernetes-$KUBERNETES_VERSION"
+  k8s_build "$out" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl
+  finish "$out" "$dir"
+}
+
+# ---- the real node (MLMODEL_REAL_NODE=1) ----------------------------------------------
+# kubelet and kube-proxy: same module and ldflags as the control plane, own folder.
+build_kubernetes_node() {
+  local dir=$K8S_NODE_BIN
+  have "$dir" kubelet kube-proxy && return 0
+  log "building kubelet and kube-proxy $KUBERNETES_VERSION"
+  local out="$dir.tmp"
+  rm -rf "$out"; mkdir -p "$out"
+  k8s_module "$BUILD_ROOT/kubernetes-$KUBERNETES_VERSION"
+  k8s_build "$out" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  finish "$out" "$dir"
+}
+
+# containerd 2.x and its runc shim, static. Tags leave out btrfs (cgo) and the CLI docs
+# generator; the shim also leaves out gRPC (it speaks ttrpc).
+build_containerd() {
+  local dir=$CONTAINERD_BIN
+  have "$dir" containerd containerd-shim-runc-v2 ctr && return 0
+  log "building containerd $CONTAINERD_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  local m=github.com/containerd/containerd/v2
+  local ld="-s -w -X $m/version.Version=$CONTAINERD_VERSION -X $m/version.Revision=release"
+  GOBIN="$out" go install -trimpath -tags "no_btrfs urfave_cli_no_docs" -ldflags "$ld" \
+    "$m/cmd/containerd@$CONTAINERD_VERSION" "$m/cmd/ctr@$CONTAINERD_VERSION"
+  GOBIN="$out" go install -trimpath -tags "no_btrfs urfave_cli_no_docs no_grpc" -ldflags "$ld" \
+    "$m/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
+  finish "$out" "$dir"
+}
+
+# The CNI plugins a single-node bridge network needs.
+build_cni_plugins() {
+  local dir=$CNI_BIN
+  have "$dir" bridge host-local loopback portmap && return 0
+  log "building CNI plugins $CNI_PLUGINS_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  local m=github.com/containernetworking/plugins
+  local ld="-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION"
+  GOBIN="$out" go install -trimpath -ldflags "$ld" \
+    "$m/plugins/main/bridge@$CNI_PLUGINS_VERSION" "$m/plugins/ipam/host-local@$CNI_PLUGINS_VERSION" \
+    "$m/plugins/main/loopback@$CNI_PLUGINS_VERSION" "$m/plugins/meta/portmap@$CNI_PLUGINS_VERSION"
+  finish "$out" "$dir"
+}
+
+# CoreDNS for the real node's pods, from a small main importing only the plugins the
+# cluster's Corefile uses (the upstream main links every cloud provider's SDK).
+build_coredns() {
+  local dir=$COREDNS_BIN
+  have "$dir" coredns && return 0
+  log "building coredns $COREDNS_VERSION"
+  local mod="$BUILD_ROOT/coredns-$COREDNS_VERSION" out="$dir.tmp"
+  rm -rf "$mod" "$out"; mkdir -p "$mod" "$out"
+  cat >"$mod/main.go" <<'EOF'
+// CoreDNS with the plugins of the local cluster's Corefile only.
+package main
+
+import (
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+
+	"github.com/coredns/coredns/coremain"
+)
+
+func main() { coremain.Run() }
+EOF
+  (
+    cd "$mod"
+    go mod init local/coredns-build >/dev/null 2>&1
+    go get "github.com/coredns/coredns@$COREDNS_VERSION"
+    go mod tidy
+    go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/coredns" .
+  )
+  finish "$out" "$dir"
+}
+
+# crictl, to look at the real node's pods and containers when debugging.
+build_cri_tools() {
+  local dir=$CRICTL_BIN
+  have "$dir" crictl && return 0
+  log "building crictl $CRI_TOOLS_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION" \
+    "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS_VERSION"
   finish "$out" "$dir"
 }
 
@@ -170,7 +280,13 @@ for t in "${targets[@]}"; do
     kustomize) build_kustomize ;;
     crane) build_crane ;;
     gateway-api) build_gateway_api ;;
-    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api)" ;;
+    node) build_containerd; build_cni_plugins; build_cri_tools; build_kubernetes_node; build_coredns ;;
+    coredns) build_coredns ;;
+    containerd) build_containerd ;;
+    cni-plugins) build_cni_plugins ;;
+    cri-tools) build_cri_tools ;;
+    kubernetes-node) build_kubernetes_node ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api, node, containerd, cni-plugins, cri-tools, kubernetes-node, coredns)" ;;
   esac
 done
 log "tools ready under $TOOLS_ROOT"

@@ -29,6 +29,9 @@ KWOK_PORT=$((BASE + 5))
 PROM_PORT=$((BASE + 6))
 REGISTRY_PORT=$((BASE + 7))
 NODES="${MLMODEL_KWOK_NODES:-2}"
+SERVICE_CIDR=10.96.0.0/16
+# MLMODEL_REAL_NODE=1: `up` also starts a real node (hack/cluster-node.sh).
+REAL_NODE="${MLMODEL_REAL_NODE:-0}"
 DEADLINE="${MLMODEL_CLUSTER_TIMEOUT:-120}"
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok prometheus registry)
 # Processes started on top of the cluster through `run` (the demo's operator): stopped
@@ -41,6 +44,8 @@ PIDS="$STATE/pids"
 KUBECONFIG_FILE="$STATE/kubeconfig"
 
 kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+# shellcheck source=cluster-node.sh
+. "$HACK_DIR/cluster-node.sh"
 
 pid_of() { cat "$PIDS/$1.pid" 2>/dev/null || true; }
 
@@ -65,10 +70,10 @@ need_bin() {
 start() {
   local name=$1 port=$2; shift 2
   if running "$name"; then return 0; fi
-  if port_taken "$port"; then
+  if [ "$port" != - ] && port_taken "$port"; then
     die "port $port, which $name needs, is already taken by another process (set MLMODEL_PORT_BASE to move the cluster's ports)"
   fi
-  log "starting $name on 127.0.0.1:$port"
+  if [ "$port" = - ]; then log "starting $name"; else log "starting $name on 127.0.0.1:$port"; fi
   echo "$1" >"$PIDS/$name.exe"
   setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
   local pid=$!
@@ -140,11 +145,13 @@ make_pki() {
       -sha256 -out "$PKI/ca.crt" 2>/dev/null
   fi
   cert apiserver "/CN=kube-apiserver" \
-    "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    "IP:127.0.0.1,IP:10.96.0.1,IP:$GATEWAY,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   cert admin "/O=system:masters/CN=kubernetes-admin"
   cert controller-manager "/CN=system:kube-controller-manager"
   cert scheduler "/CN=system:kube-scheduler"
   cert kwok "/O=system:masters/CN=kwok"
+  # The API server's identity towards kubelets (logs, exec, port-forward on the real node).
+  cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
   if [ ! -f "$PKI/sa.key" ]; then
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
@@ -194,17 +201,25 @@ up_apiserver() {
   # PodTemplates skip the watch cache, so tests can watch from a compacted
   # resourceVersion straight off etcd and get a real 410 Gone. Extra flags come from
   # MLMODEL_APISERVER_FLAGS.
+  # With the real node, pods reach the API server (the `kubernetes` Service, kept by the
+  # lease endpoint reconciler) at the bridge's address; it listens there and on loopback.
+  local net=(--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none)
+  if real_node_enabled; then
+    net=(--bind-address 0.0.0.0 --advertise-address "$GATEWAY" --endpoint-reconciler-type lease
+      --kubelet-preferred-address-types InternalIP
+      --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt"
+      --kubelet-client-key "$PKI/apiserver-kubelet-client.key")
+  fi
   # shellcheck disable=SC2086
   start kube-apiserver "$APISERVER_PORT" "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    "${net[@]}" --secure-port "$APISERVER_PORT" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --client-ca-file "$PKI/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
     --authorization-mode Node,RBAC --allow-privileged=true \
-    --endpoint-reconciler-type none \
     --watch-cache-sizes podtemplates#0 ${MLMODEL_APISERVER_FLAGS:-}
   wait_for kube-apiserver https_ok "https://127.0.0.1:$APISERVER_PORT/readyz"
 }
@@ -329,6 +344,7 @@ install_gateway_api() {
 
 cmd_up() {
   mkdir -p "$STATE" "$LOGS" "$PIDS"
+  if [ "$REAL_NODE" = 1 ]; then prepare_real_node; fi
   make_pki
   write_kubeconfig "$KUBECONFIG_FILE" admin
   up_etcd
@@ -339,12 +355,16 @@ cmd_up() {
   up_prometheus
   up_registry
   install_gateway_api
+  if real_node_enabled; then up_real_node; fi
   log "cluster ready; eval \"\$(hack/cluster.sh env)\" to use it"
 }
 
 cmd_down() {
   [ -d "$PIDS" ] || { echo "cluster: nothing running"; return 0; }
   local name pid i all=("${COMPONENTS[@]}" "${ADDONS[@]}")
+  # The demo's operator first, then the real node, then the control plane.
+  for name in "${ADDONS[@]}"; do stop_one "$name"; done
+  down_real_node
   # Reverse start order, so nothing logs errors about what already went.
   for ((i = ${#all[@]} - 1; i >= 0; i--)); do
     name=${all[$i]}
@@ -385,6 +405,7 @@ cmd_status() {
       printf '%-24s stopped\n' "$name"; all=3
     fi
   done
+  status_real_node || all=3
   for name in "${ADDONS[@]}"; do
     [ -f "$PIDS/$name.pid" ] || continue
     if running "$name"; then
@@ -440,6 +461,20 @@ export PROMETHEUS_RULES_DIR=$STATE/prometheus/rules
 export GATEWAY_API_CRDS=$GATEWAY_API_DIR/standard-install.yaml
 export PATH=$K8S_BIN:$ETCD_BIN:$KWOK_BIN:$HELM_BIN:$KUSTOMIZE_BIN:$CRANE_BIN:\$PATH
 EOF
+  if real_node_enabled; then
+    cat <<EOF
+export MLMODEL_REAL_NODE_NAME=$NODE_NAME
+export MLMODEL_REAL_NODE_TAINT=$NODE_TAINT
+export MLMODEL_REAL_NODE_LABEL=$NODE_LABEL
+export MLMODEL_TINY_IMAGE=$TINY_IMAGE
+export MLMODEL_POD_CIDR=$POD_CIDR
+export MLMODEL_NODE_POD_CIDR=$NODE_POD_CIDR
+export MLMODEL_SERVICE_CIDR=$SERVICE_CIDR
+export MLMODEL_NFT_TABLE=$NFT_TABLE
+export CONTAINER_RUNTIME_ENDPOINT=unix://$NODE_DIR/containerd/containerd.sock
+export PATH=$K8S_NODE_BIN:$CRICTL_BIN:$CONTAINERD_BIN:\$PATH
+EOF
+  fi
 }
 
 case "${1:-}" in

@@ -24,6 +24,11 @@ PACKAGES=(
   # images: run one without a node (hack/run-image.sh), ss for the image test
   runc iproute2
 )
+# The real node (MLMODEL_REAL_NODE=1): Debian's runc, and iptables/nftables for kube-proxy
+# and the node's network rules.
+if [ "${MLMODEL_REAL_NODE:-0}" = 1 ]; then
+  PACKAGES+=(runc iptables nftables)
+fi
 if [ -n "${INSTALL_DEPS_PACKAGES:-}" ]; then
   read -r -a PACKAGES <<<"$INSTALL_DEPS_PACKAGES"
 fi

@@ -30,3 +30,10 @@ HELM_BIN="$(tool_dir helm "$HELM_VERSION")"
 KUSTOMIZE_BIN="$(tool_dir kustomize "$KUSTOMIZE_VERSION")"
 CRANE_BIN="$(tool_dir crane "$CRANE_VERSION")"
 GATEWAY_API_DIR="$(tool_dir gateway-api "$GATEWAY_API_VERSION")"
+# The real node's tools (built by `hack/build-tools.sh node`). kubelet and kube-proxy sit in
+# their own folder so adding them never rebuilds the cached control-plane binaries.
+K8S_NODE_BIN="$(tool_dir kubernetes-node "$KUBERNETES_VERSION")"
+CONTAINERD_BIN="$(tool_dir containerd "$CONTAINERD_VERSION")"
+CNI_BIN="$(tool_dir cni-plugins "$CNI_PLUGINS_VERSION")"
+CRICTL_BIN="$(tool_dir cri-tools "$CRI_TOOLS_VERSION")"
+COREDNS_BIN="$(tool_dir coredns "$COREDNS_VERSION")"

@@ -37,6 +37,9 @@ trap on_exit EXIT
 
 step "installing the Debian packages" hack/install-deps.sh
 step "building the control-plane tools" hack/build-tools.sh
+if [ "${MLMODEL_REAL_NODE:-0}" = 1 ]; then
+  step "building the real node's tools" hack/build-tools.sh node
+fi
 # shellcheck disable=SC2086
 step "configuring the build" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" ${CMAKE_ARGS:-} >/dev/null
 step "building the operator and the tests" cmake --build "$BUILD_DIR" -j2
