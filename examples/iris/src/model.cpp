@@ -28,7 +28,7 @@ int argmax(const Probabilities& p) {
 
 class LogisticRegression : public Classifier {
  public:
-  explicit LogisticRegression(LogisticRegressionParams p) : p_(std::move(p)) {}
+  explicit LogisticRegression(const LogisticRegressionParams& p) : p_(p) {}
   Prediction predict(const Features& x) const override {
     Probabilities z = p_.intercept;
     for (std::size_t k = 0; k < kClasses; ++k) {

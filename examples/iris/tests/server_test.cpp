@@ -179,12 +179,13 @@ TEST(IrisServer, ServesKServeV2AndCountsWhatItAnswers) {
 
   EXPECT_EQ(request(port, http::verb::post, "/v2/models/iris/infer", "{not json").status, 400);
   EXPECT_EQ(request(port, http::verb::post, "/v2/models/iris/infer",
-                    "{\"inputs\":[" + std::string(70 * 1024, ' ') + "]}")
+                    "{\"inputs\":[" + std::string(std::size_t{70} * 1024, ' ') + "]}")
                 .status,
             413);
   EXPECT_EQ(request(port, http::verb::post, "/v2/models/other/infer", kSetosa).status, 404);
   EXPECT_EQ(get(port, "/v2/models/other").status, 404);
-  EXPECT_EQ(request(port, http::verb::get, "/v2/health/live", "", 16 * 1024).status, 431);
+  EXPECT_EQ(request(port, http::verb::get, "/v2/health/live", "", std::size_t{16} * 1024).status,
+            431);
 
   EXPECT_EQ(metric(port, requests("200")), 1);
   EXPECT_EQ(metric(port, requests("400")), 1);
