@@ -215,7 +215,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void write(Reply r, bool keepAlive) {
     handler_.record(r, std::chrono::duration<double>(Clock::now() - start_).count());
     res_ = {};
-    res_.version(11);
+    // The request's HTTP version (1.0 clients need "Connection: keep-alive" to keep it).
+    res_.version(parser_->get().version() == 10 ? 10 : 11);
     res_.result(r.status);
     res_.set(http::field::server, "mlmodel-iris");
     res_.set(http::field::content_type, r.contentType);

@@ -284,6 +284,26 @@ TEST(IrisServer, ClosesAnIdleConnectionAfterTheReadTimeout) {
   EXPECT_EQ(get(server.port(), "/v2/health/live").status, 200);  // still serving
 }
 
+TEST(IrisServer, KeepsAnHttp10ConnectionAliveWhenAsked) {
+  // ApacheBench (ab -k) speaks HTTP/1.0 with "Connection: keep-alive".
+  ServerProcess server({});
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.port()));
+  for (int i = 0; i < 2; ++i) {
+    http::request<http::empty_body> req{http::verb::get, "/v2/health/live", 10};
+    req.keep_alive(true);
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    EXPECT_EQ(res.version(), 10);
+    EXPECT_EQ(res.result_int(), 200U);
+    EXPECT_TRUE(res.keep_alive());
+  }
+}
+
 TEST(IrisServer, RefusesBadSettings) {
   const std::string cmd = std::string(IRIS_SERVER_PATH) + " --profile v7 >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
