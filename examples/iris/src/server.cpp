@@ -201,7 +201,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch() {
     start_ = Clock::now();
     const auto& req = parser_->get();
-    Reply r = handler_.handle(req.method(), std::string(target()), req.body());
+    Reply r;
+    try {
+      r = handler_.handle(req.method(), std::string(target()), req.body());
+    } catch (const std::exception& e) {
+      // Nothing may escape a handler of the shared io_context: answer, keep serving.
+      r = error(http::status::internal_server_error, e.what());
+      r.inference = handler_.isInference(std::string(target()));
+    }
     const bool keepAlive = req.keep_alive();
     if (r.delay.count() > 0) {
       timer_.expires_after(r.delay);

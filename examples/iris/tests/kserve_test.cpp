@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "server.h"
 
 namespace iris {
@@ -49,6 +51,43 @@ TEST(ParseInferRequest, RefusesWhatIsNotAnIrisBatch) {
     EXPECT_FALSE(kserve::parseInferRequest(b, err)) << b;
     EXPECT_FALSE(err.empty()) << b;
   }
+}
+
+TEST(ParseInferRequest, SurvivesMangledBodies) {
+  // A small fuzz pass: byte flips, truncations and insertions of a valid body never throw.
+  const std::string valid =
+      R"({"id":"a","inputs":[{"name":"input-0","shape":[2,4],"datatype":"FP32",)"
+      R"("data":[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]}]})";
+  const std::string alphabet = "{}[]\",:0123456789.-eE \\untrfalse";
+  std::mt19937 rng(1234);
+  int accepted = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string b = valid;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !b.empty(); ++e) {
+      const std::size_t at = rng() % b.size();
+      switch (rng() % 3) {
+        case 0:
+          b[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          b.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          b.insert(at, 1, alphabet[rng() % alphabet.size()]);
+      }
+    }
+    std::string err;
+    std::optional<kserve::InferRequest> r;
+    ASSERT_NO_THROW(r = kserve::parseInferRequest(b, err)) << b;
+    if (r) {
+      ++accepted;
+      EXPECT_FALSE(r->rows.empty());
+    } else {
+      EXPECT_FALSE(err.empty());
+    }
+  }
+  EXPECT_GT(accepted, 0);
 }
 
 class HandlerTest : public ::testing::Test {
