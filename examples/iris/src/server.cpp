@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -84,7 +85,7 @@ bool Handler::isInference(const std::string& target) const {
 
 Reply Handler::handle(http::verb method, const std::string& target, const std::string& body) const {
   const std::string_view path = pathOf(target);
-  const bool get = method == http::verb::get || method == http::verb::head;
+  const bool get = method == http::verb::get;
   if (path == "/v2/health/live" || path == "/v2/health/ready") {
     if (!get) return error(http::status::method_not_allowed, "use GET");
     return json(http::status::ok,
@@ -233,7 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(options_.writeTimeout);
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keepAlive](beast::error_code ec, std::size_t) {
-                        if (ec || !keepAlive) return self->close();
+                        if (ec) return self->close();
+                        if (!keepAlive) return self->lingeringClose();
                         self->read();
                       });
   }
@@ -241,6 +243,24 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // After a reply that ends the connection (a refused body, for one), the client may still
+  // be sending: closing with unread data would reset the connection and could destroy the
+  // reply before the client reads it. Half-close, then read and discard what still comes,
+  // for at most a second and 1 MiB.
+  void lingeringClose() {
+    close();
+    stream_.expires_after(std::chrono::seconds(1));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < 1024 * 1024) self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -252,6 +272,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const Handler& handler_;
   std::atomic<std::size_t>& active_;
   Clock::time_point start_;
+  std::array<char, 4096> discard_{};
+  std::size_t drained_ = 0;
 };
 
 }  // namespace

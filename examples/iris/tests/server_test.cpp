@@ -284,6 +284,18 @@ TEST(IrisServer, ClosesAnIdleConnectionAfterTheReadTimeout) {
   EXPECT_EQ(get(server.port(), "/v2/health/live").status, 200);  // still serving
 }
 
+TEST(IrisServer, RefusesLargeBodiesWithA413TheClientGetsToRead) {
+  // The server stops reading at the limit; the client is still writing when the 413 goes
+  // out. The reply must reach it, not a connection reset.
+  ServerProcess server({});
+  const std::string big = "{\"inputs\":[" + std::string(std::size_t{512} * 1024, ' ') + "]}";
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(request(server.port(), http::verb::post, "/v2/models/iris/infer", big).status, 413)
+        << i;
+  }
+  EXPECT_EQ(metric(server.port(), requests("413")), 20);
+}
+
 TEST(IrisServer, KeepsAnHttp10ConnectionAliveWhenAsked) {
   // ApacheBench (ab -k) speaks HTTP/1.0 with "Connection: keep-alive".
   ServerProcess server({});
