@@ -24,6 +24,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+constexpr std::size_t kDrainLimit = std::size_t{1024} * 1024;
 
 Reply json(http::status s, std::string body) {
   Reply r;
@@ -259,7 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.async_read_some(net::buffer(discard_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->drained_ += n;
-                              if (!ec && self->drained_ < 1024 * 1024) self->drain();
+                              if (!ec && self->drained_ < kDrainLimit) self->drain();
                             });
   }
 
