@@ -16,6 +16,7 @@
 //                    --threads       2
 //                    --max-body      65536
 //                    --read-timeout-ms 10000
+//                    --max-connections 256
 //
 // Prints "iris-server: listening on ADDRESS:PORT ..." on stdout once it accepts requests.
 #include <charconv>
@@ -49,6 +50,7 @@ const std::map<std::string, std::string> kEnvOf = {
     {"seed", "IRIS_SEED"},
     {"threads", ""},
     {"max-body", ""},
+    {"max-connections", ""},
     {"read-timeout-ms", ""},
 };
 
@@ -125,6 +127,7 @@ int main(int argc, char** argv) {
     options.port = number<std::uint16_t>(s, "port", options.port);
     options.threads = number(s, "threads", options.threads);
     options.bodyLimit = number(s, "max-body", options.bodyLimit);
+    options.maxConnections = number(s, "max-connections", options.maxConnections);
     options.readTimeout =
         std::chrono::milliseconds(number<long>(s, "read-timeout-ms", options.readTimeout.count()));
     if (options.threads < 1 || options.threads > 64) {
@@ -143,7 +146,7 @@ int main(int argc, char** argv) {
               << "usage: iris-server [--profile v1|v2|v3|v4] [--model-file F] [--port P] "
                  "[--address A] [--model M] [--version V] [--namespace NS] [--error-share X] "
                  "[--slow-share X] [--slow-ms MS] [--seed N] [--threads N] [--max-body B] "
-                 "[--read-timeout-ms MS]\n";
+                 "[--read-timeout-ms MS] [--max-connections N]\n";
     return 2;
   }
 }

@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <memory>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -294,6 +295,35 @@ TEST(IrisServer, RefusesLargeBodiesWithA413TheClientGetsToRead) {
         << i;
   }
   EXPECT_EQ(metric(server.port(), requests("413")), 20);
+}
+
+TEST(IrisServer, RefusesConnectionsOverItsCap) {
+  ServerProcess server({"--max-connections", "3"});
+  net::io_context ioc;
+  const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), server.port());
+  std::vector<std::unique_ptr<beast::tcp_stream>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<beast::tcp_stream>(ioc));
+    held.back()->connect(ep);
+  }
+  // Each held connection has a session once a request went through it.
+  for (auto& h : held) {
+    http::request<http::empty_body> req{http::verb::get, "/v2/health/live", 11};
+    http::write(*h, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(*h, buf, res);
+    ASSERT_EQ(res.result_int(), 200U);
+  }
+  // A fourth is accepted and closed at once.
+  EXPECT_EQ(get(server.port(), "/v2/health/live").status, 0);
+  held.pop_back();  // one leaves: room for one more
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = get(server.port(), "/v2/health/live").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST(IrisServer, KeepsAnHttp10ConnectionAliveWhenAsked) {
