@@ -39,25 +39,53 @@ scrape_configs:
   static_configs:
   - targets: ["127.0.0.1:$p1", "127.0.0.1:$p3", "127.0.0.1:$p4"]
 YAML
+# The port the kernel gave a process's listening TCP socket: its socket inodes
+# (/proc/PID/fd) matched against the LISTEN entries of /proc/net/tcp. No ss or lsof needed.
+listen_port() {
+  python3 - "$1" <<'PY'
+import os, sys
+pid = sys.argv[1]
+inodes = set()
+try:
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+except OSError:
+    pass
+with open("/proc/net/tcp") as f:
+    for line in list(f)[1:]:
+        parts = line.split()
+        if parts[3] == "0A" and parts[9] in inodes:
+            print(int(parts[1].split(":")[1], 16))
+            break
+PY
+}
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
   --web.listen-address=127.0.0.1:0 >"$work/prom.log" 2>&1 &
 prom=$!
 pids+=("$prom")
 pport=""
 for _ in $(seq 100); do
-  pport=$(ss -Hltnp 2>/dev/null | sed -n "/pid=$prom,/s/.*127\\.0\\.0\\.1:\\([0-9]*\\) .*/\\1/p" | head -1 || true)
+  pport=$(listen_port "$prom")
   [ -n "$pport" ] && curl -sf --max-time 2 "http://127.0.0.1:$pport/-/ready" >/dev/null && break
   sleep 0.2
 done
 [ -n "$pport" ] || { echo "prometheus did not start:" >&2; tail -5 "$work/prom.log" >&2; exit 1; }
 
 # Steady load on all three for 12 s (bounded: count and duration).
+loads=()
 for p in "$p1" "$p3" "$p4"; do
   python3 "$loadgen" --url "http://127.0.0.1:$p" --samples "$models" --split all --rate 40 \
     --count 480 --duration 12 >"$work/load.$p" 2>&1 &
   pids+=($!)
+  loads+=($!)
 done
-sleep 13
+for p in "${loads[@]}"; do wait "$p"; done
+sleep 2  # a last scrape of the final counts
 
 query() {  # query PROMQL: prints the first sample's value, or "none"
   curl -sf --max-time 5 -G "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
