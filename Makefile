@@ -4,7 +4,8 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Debug
 SANITIZE ?= OFF
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DMLMODEL_SANITIZE=$(SANITIZE)
-SOURCES = $(shell git ls-files 'operator/*.cpp' 'operator/*.h' 'tests/*.cpp' 'tests/*.h')
+SOURCES = $(shell git ls-files 'operator/*.cpp' 'operator/*.h' 'tests/*.cpp' 'tests/*.h' \
+  'examples/*.cpp' 'examples/*.h')
 
 RELEASE_DIR ?= build-release
 

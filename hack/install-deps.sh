@@ -19,6 +19,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # lint
   clang-format clang-tidy
+  # examples/iris trains its models at build time with scikit-learn (its iris data set
+  # ships inside the package)
+  python3-sklearn
   # the local cluster and the tests
   prometheus docker-registry apache2-utils curl jq openssl lua5.4 procps bc python3-yaml
   # images: run one without a node (hack/run-image.sh), ss for the image test
