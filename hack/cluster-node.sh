@@ -38,6 +38,9 @@ PROXY_METRICS_PORT=$((BASE + 11))
 DNS_HEALTH_PORT=$((BASE + 12))
 DNS_READY_PORT=$((BASE + 13))
 CGROUP_PARENT="mlmodel-$BASE"
+# containerd refuses a shim socket_dir longer than 42 characters, and the cluster's folder
+# (~/.cache/mlmodel-operator/cluster/...) is longer: a short folder of this cluster's own.
+SHIM_SOCKET_DIR="/run/mlmodel-$BASE"
 NODE_COMPONENTS=(containerd coredns kubelet kube-proxy)
 NODE_TAINT=mlmodel.dev/real-node=true:NoSchedule
 NODE_LABEL=mlmodel.dev/real-node=true
@@ -176,7 +179,7 @@ push_node_images() {
 # ---- containerd --------------------------------------------------------------------
 write_containerd_config() {
   local c="$NODE_DIR/containerd"
-  mkdir -p "$c/certs.d/127.0.0.1:$REGISTRY_PORT" "$NODE_DIR/cni/net.d" "$NODE_DIR/s" "$NODE_DIR/opt"
+  mkdir -p "$c/certs.d/127.0.0.1:$REGISTRY_PORT" "$NODE_DIR/cni/net.d" "$SHIM_SOCKET_DIR" "$NODE_DIR/opt"
   # The cluster's registry speaks plain HTTP on loopback.
   cat >"$c/certs.d/127.0.0.1:$REGISTRY_PORT/hosts.toml" <<EOF
 server = "http://127.0.0.1:$REGISTRY_PORT"
@@ -192,7 +195,7 @@ state = "$c/state"
 [ttrpc]
   address = "$c/containerd.sock.ttrpc"
 [plugins.'io.containerd.shim.v1.manager']
-  socket_dir = "$NODE_DIR/s"
+  socket_dir = "$SHIM_SOCKET_DIR"
 [plugins.'io.containerd.internal.v1.opt']
   path = "$NODE_DIR/opt"
 [plugins.'io.containerd.nri.v1.nri']
@@ -447,6 +450,7 @@ down_real_node() {
   if [ -f "$NODE_DIR/created-dirs" ]; then
     while IFS= read -r d; do rm -rf "$d"; done <"$NODE_DIR/created-dirs"
   fi
+  rm -rf "$SHIM_SOCKET_DIR"
   restore_host_settings
 }
 
