@@ -239,6 +239,9 @@ read -r n_after bad_after right_after <<<"$(awk -v t="$t_after" '$1 > t {n++; if
 [ $((right_after * 100)) -ge $((n_after * 85)) ] || fail_with "stable right on only $right_after of $n_after after the rollback"
 kill "$load" 2>/dev/null; wait "$load" 2>/dev/null || true
 echo "   after the rollback: $right_after of $n_after right, all 200 from 2.0.0; load: $(cat "$E2E_TMP/load.out")"
+# Code 0: no answer, from a pod deleted within the load generator's 1 s listing lag (the
+# killed canary pod, stable pods replaced at promotion, v3's deleted canary).
+echo "   answers by version and code: $(awk '{k = ($4 == 200 ? $5 : $3) ":" $4; c[k]++} END {for (k in c) printf "%s=%d ", k, c[k]}' "$load_log")"
 
 echo "-- an image that exists nowhere: ErrImagePull/ImagePullBackOff named in the conditions"
 pull_problem() {
