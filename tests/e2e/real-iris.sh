@@ -14,6 +14,9 @@
 #   6. an image that exists nowhere shows ErrImagePull/ImagePullBackOff in the model's
 #      conditions (pod and image named) and as a Warning Event.
 # Usage: real-iris.sh PATH-TO-mlmodel-operator BUILD-DIR (with iris-server built)
+# The images go to $REGISTRY/mlmodel/iris (the same build gives the same digests, so the
+# node usually has them already); IRIS_REPO=e2e/iris-cold-$RANDOM SOURCE_DATE_EPOCH=$(date +%s)
+# gives new layers, so the node really pulls them.
 . "$(dirname "$0")/../smoke/lib.sh"
 if [ -z "${MLMODEL_REAL_NODE_NAME:-}" ]; then
   echo "SKIPPED: the cluster has no real node (start it with MLMODEL_REAL_NODE=1 hack/cluster.sh up)"
@@ -29,7 +32,7 @@ SAMPLES=$BUILD_DIR/examples/iris/iris_models.json
 [ -f "$SAMPLES" ] || fail "$SAMPLES is missing: build iris-server first"
 
 echo "-- images: iris 1.0.0..4.0.0 (profiles v1..v4) built from $BUILD_DIR and pushed"
-repo=mlmodel/iris
+repo=${IRIS_REPO:-mlmodel/iris}
 images=$("$REPO_ROOT/hack/iris-images.sh" --build-dir "$BUILD_DIR" --repo "$REGISTRY/$repo" 2>"$E2E_TMP/images.log") ||
   fail "hack/iris-images.sh failed: $(tail -5 "$E2E_TMP/images.log")"
 while read -r tag digest; do DIGEST[$tag]=$digest; done <<<"$images"
