@@ -11,7 +11,9 @@
 #   5. v3 (~30% of requests answered 500 by the server itself) is rolled back by the
 #      error-rate analysis, its pods go (measured: first failing request -> canary pods
 #      gone) and stable keeps answering right;
-#   6. an image that exists nowhere shows ErrImagePull/ImagePullBackOff in the model's
+#   6. v4 (every request 200, always one class) passes the error-rate canary and is
+#      promoted; spec.monitoring on the prediction mix turns it Degraded and rolls it back;
+#   7. an image that exists nowhere shows ErrImagePull/ImagePullBackOff in the model's
 #      conditions (pod and image named) and as a Warning Event.
 # Usage: real-iris.sh PATH-TO-mlmodel-operator BUILD-DIR (with iris-server built)
 # The images go to $REGISTRY/mlmodel/iris (the same build gives the same digests, so the
@@ -248,6 +250,36 @@ echo "   after the rollback: $right_after of $n_after right, all 200 from 2.0.0;
 # Code 0: no answer, from a pod deleted within the load generator's 1 s listing lag (the
 # killed canary pod, stable pods replaced at promotion, v3's deleted canary).
 echo "   answers by version and code: $(awk '{k = ($4 == 200 ? $5 : $3) ":" $4; c[k]++} END {for (k in c) printf "%s=%d ", k, c[k]}' "$load_log")"
+
+echo "-- v4 (answers 200, always one class): passes the error-rate canary, caught by monitoring"
+# The failure that hurts most: no request fails, so the canary's error rate cannot see it;
+# the prediction mix (share of the most predicted class; the load is one class in three)
+# watched on the stable version does, and rolls it back (examples/iris/README.md).
+MIX_QUERY='max(sum by (class) (rate(model_predictions_total{namespace="{{namespace}}",model="{{name}}",version="{{stable.version}}"}[10s]))) / sum(rate(model_predictions_total{namespace="{{namespace}}",model="{{name}}",version="{{stable.version}}"}[10s]))'
+patch=$(python3 -c 'import json, sys
+print(json.dumps({"spec": {"monitoring": {"enabled": True, "interval": "2s", "failureLimit": 2,
+  "rollbackOnFailure": True, "prometheus": {"address": sys.argv[1]},
+  "metrics": [{"name": "prediction-mix", "query": sys.argv[2], "max": 0.6, "onNoData": "Inconclusive"}]}}}))' "$PROM" "$MIX_QUERY")
+kubectl -n "$ns" patch mlmodel iris --type merge -p "$patch" >/dev/null
+python3 "$(dirname "$0")/real-iris-load.py" --namespace "$ns" --model iris --samples "$SAMPLES" \
+  --out "$load_log" --rate 20 --count 4000 --duration 120 >"$E2E_TMP/load4.out" 2>&1 &
+load=$!
+cleanups+=("kill $load 2>/dev/null; wait $load 2>/dev/null")
+# v2, the stable version, is watched (while the spec still names the refused v3) and passes.
+v2_watched() { [ "$(jp mlmodel/iris '{.status.monitoring.passed}')" -ge 1 ] 2>/dev/null; }
+poll 30 v2_watched || fail_with "monitoring never passed a round on v2: $(jp mlmodel/iris '{.status.monitoring}')"
+set_image iris 4.0.0
+v4_promoted() { [[ $(jp mlmodel/iris '{.status.history[?(@.version=="4.0.0")].outcome}') == *Promoted* ]]; }
+poll 90 v4_promoted || fail_with "v4 was not promoted by its error-rate canary"
+caught() { stable_version_is iris 2.0.0 && last_outcome_is iris RolledBack && [ "$(jp mlmodel/iris '{.status.history[-1:].version}')" = 4.0.0 ]; }
+poll 90 caught || fail_with "monitoring did not roll the quietly wrong v4 back"
+[ "$(jp mlmodel/iris '{.status.history[-1:].reason}')" = Degraded ] || fail_with "v4's rollback reason: $(jp mlmodel/iris '{.status.history[-1:].reason}')"
+mix_msg=$(jp mlmodel/iris '{.status.history[-1:].message}')
+[[ $mix_msg == *prediction-mix* ]] || fail_with "the rollback does not name the prediction mix: $mix_msg"
+poll 30 stable_image_is iris 2.0.0 || fail_with "stable does not run v2 again"
+kill "$load" 2>/dev/null; wait "$load" 2>/dev/null || true
+v4_wrong=$(awk '$5 == "4.0.0" && $4 == 200 {n++; if ($6 != "1") w++} END {printf "%d of %d", w+0, n+0}' "$load_log")
+echo "   v4 answered 200 and wrong on $v4_wrong; rolled back: $mix_msg"
 
 echo "-- an image that exists nowhere: ErrImagePull/ImagePullBackOff named in the conditions"
 pull_problem() {
