@@ -24,6 +24,7 @@
 #include "registry/caching_resolver.h"
 #include "registry/distribution_resolver.h"
 #include "server/controller_metrics.h"
+#include "server/event_metrics.h"
 #include "server/health_server.h"
 #include "server/logging.h"
 #include "server/version.h"
@@ -220,6 +221,10 @@ int runOperator(const Options& o) {
     spdlog::error("{}", health.error().message);
     return 1;
   }
+  // The exposer holds collectables weakly: this one lives as long as the function.
+  auto eventMetrics = std::make_shared<EventMetrics>(
+      [&events] { return static_cast<std::uint64_t>(events.queued()); },
+      [&events] { return events.dropped(); });
   std::unique_ptr<prometheus::Exposer> exposer;
   if (o.metricsBindAddress != "0") {
     auto m = kube::startMetricsServer(hostPort(o.metricsBindAddress), metrics.registry());
@@ -229,6 +234,7 @@ int runOperator(const Options& o) {
     }
     exposer = std::move(m.value());
     exposer->RegisterCollectable(reconcileMetrics.perModel());
+    exposer->RegisterCollectable(eventMetrics);
   }
   for (auto& c : caches) {
     c->models.start();

@@ -106,6 +106,11 @@ grep '^rest_client_requests_total' <<<"$metrics" >/dev/null ||
 patches=$(awk '/^rest_client_requests_total/ && /method="(PATCH|PUT|DELETE)"/ {s += $NF} END {print s + 0}' <<<"$metrics")
 [ "$patches" = 0 ] || fail "the restarted operator wrote $patches times to a model already right: $(tail -20 "$log")"
 [ "$(rvs)" = "$before" ] || fail "objects changed across a restart at rest: $before -> $(rvs)"
+# The event recorder's queue is exported: nothing waiting, nothing dropped at rest.
+for s in mlmodel_operator_events_queued mlmodel_operator_events_dropped_total; do
+  [ "$(awk -v s="$s" '$1 == s {print $2}' <<<"$metrics")" = 0 ] ||
+    fail "$s is '$(awk -v s="$s" '$1 == s {print $2}' <<<"$metrics")' at rest, want 0"
+done
 
 echo "-- deleting the MLModel removes what it owned, and its series"
 # The model's series; fails when /metrics does not answer (an empty answer is not "gone").
