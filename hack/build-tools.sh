@@ -31,6 +31,17 @@ finish() {
   mv "$1" "$2"
 }
 
+# go_install_one DIR BIN LDFLAGS PACKAGE@VERSION: a tool whose module `go install` builds as
+# it is (no replace directives), into DIR, unless BIN is there already.
+go_install_one() {
+  local dir=$1 bin=$2 ld=$3 pkg=$4
+  have "$dir" "$bin" && return 0
+  log "building $bin ${pkg##*@}"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "$ld" "$pkg"
+  finish "$out" "$dir"
+}
+
 build_etcd() {
   local dir; dir=$ETCD_BIN
   have "$dir" etcd etcdctl && return 0
@@ -189,13 +200,8 @@ EOF
 
 # crictl, to look at the real node's pods and containers when debugging.
 build_cri_tools() {
-  local dir=$CRICTL_BIN
-  have "$dir" crictl && return 0
-  log "building crictl $CRI_TOOLS_VERSION"
-  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
-  GOBIN="$out" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION" \
+  go_install_one "$CRICTL_BIN" crictl "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION" \
     "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS_VERSION"
-  finish "$out" "$dir"
 }
 
 build_kwok() {
@@ -234,23 +240,13 @@ build_helm() {
 # kustomize/v5's go.mod has no replace directives; `kustomize version` reads the module
 # version from the build info, so no ldflags are needed for it to be honest.
 build_kustomize() {
-  local dir=$KUSTOMIZE_BIN
-  have "$dir" kustomize && return 0
-  log "building kustomize $KUSTOMIZE_VERSION"
-  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
-  GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
-  finish "$out" "$dir"
+  go_install_one "$KUSTOMIZE_BIN" kustomize "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 }
 
 # crane builds images from local files (append layers, set the config) and pushes them to the
 # local registry: there is no Docker daemon, and no base image can be pulled.
 build_crane() {
-  local dir=$CRANE_BIN
-  have "$dir" crane && return 0
-  log "building crane $CRANE_VERSION"
-  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
-  GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
-  finish "$out" "$dir"
+  go_install_one "$CRANE_BIN" crane "-s -w" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
 }
 
 # The Gateway API CRDs ship inside the module zip; copy the standard channel.

@@ -87,6 +87,28 @@ class PlannerTest : public ::testing::Test {
     return false;
   }
 
+  // spec.monitoring: the error rate every 60 s, `failureLimit` failed rounds in a row.
+  void watchErrorRate(int failureLimit, bool rollbackOnFailure) {
+    monitoring.enabled = true;
+    monitoring.interval = 60s;
+    monitoring.failureLimit = failureLimit;
+    monitoring.rollbackOnFailure = rollbackOnFailure;
+    monitoring.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
+    monitoring.metrics = {{"error-rate", "errors", std::nullopt, 0.05, "Inconclusive"}};
+  }
+
+  // Monitoring with rollback; v1, then v2 promoted by the gate, its first check scheduled.
+  void monitorV2AfterPromotion(int failureLimit) {
+    watchErrorRate(failureLimit, true);
+    deployV1();
+    gates.promote = "2.0";
+    step(v2);
+    step(v2);
+    step(v2);
+    ASSERT_EQ(status.stable.revision.version, "2.0");
+    step(v2);  // schedules the first check
+  }
+
   // Deploys v1 as the first version.
   void deployV1() {
     Plan p = step(v1);
@@ -490,19 +512,8 @@ TEST_F(PlannerTest, GatewayWeightsFollowTheStepsAndOnlyReadyCanariesGetTraffic) 
 }
 
 TEST_F(PlannerTest, MonitoringTurnsDegradedAndRollsBackWhenAsked) {
-  monitoring.enabled = true;
-  monitoring.interval = 60s;
-  monitoring.failureLimit = 2;
-  monitoring.rollbackOnFailure = true;
-  monitoring.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
-  monitoring.metrics = {{"error-rate", "errors", std::nullopt, 0.05, "Inconclusive"}};
-  deployV1();
-  gates.promote = "2.0";
-  step(v2);
-  step(v2);
-  step(v2);
-  ASSERT_EQ(status.stable.revision.version, "2.0");
-  step(v2);  // schedules the first check
+  monitorV2AfterPromotion(2);
+  ASSERT_FALSE(HasFatalFailure());
   setErrorRate(0.3);
   now += 60s;
   Plan p = step(v2);
@@ -524,19 +535,8 @@ TEST_F(PlannerTest, MonitoringTurnsDegradedAndRollsBackWhenAsked) {
 }
 
 TEST_F(PlannerTest, TheVersionRolledBackToIsMonitoredWhileTheSpecNamesTheRefusedOne) {
-  monitoring.enabled = true;
-  monitoring.interval = 60s;
-  monitoring.failureLimit = 1;
-  monitoring.rollbackOnFailure = true;
-  monitoring.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
-  monitoring.metrics = {{"error-rate", "errors", std::nullopt, 0.05, "Inconclusive"}};
-  deployV1();
-  gates.promote = "2.0";
-  step(v2);
-  step(v2);
-  step(v2);
-  ASSERT_EQ(status.stable.revision.version, "2.0");
-  step(v2);  // schedules the first check
+  monitorV2AfterPromotion(1);
+  ASSERT_FALSE(HasFatalFailure());
   setErrorRate(0.3);
   now += 60s;
   Plan p = step(v2);
@@ -556,11 +556,7 @@ TEST_F(PlannerTest, TheVersionRolledBackToIsMonitoredWhileTheSpecNamesTheRefused
 }
 
 TEST_F(PlannerTest, MonitoringWithoutRollbackOnlyReportsDegraded) {
-  monitoring.enabled = true;
-  monitoring.interval = 60s;
-  monitoring.failureLimit = 1;
-  monitoring.prometheus = api::PrometheusRef{"http://prom:9090", "", "", 10s};
-  monitoring.metrics = {{"error-rate", "errors", std::nullopt, 0.05, "Inconclusive"}};
+  watchErrorRate(1, false);
   deployV1();
   step(v1);
   setErrorRate(0.3);
