@@ -103,10 +103,10 @@ table inet $NFT_TABLE {
     oifname "$BRIDGE" iifname != "$BRIDGE" counter drop comment "nothing from outside reaches pods"
   }
   chain input {
-    # The API server listens on all addresses so that pods reach it on the bridge address:
-    # only loopback and the bridge may talk to it.
+    # The API server, the registry and Prometheus listen on all addresses so that pods
+    # reach them on the bridge address: only loopback and the bridge may talk to them.
     type filter hook input priority 0; policy accept;
-    tcp dport $APISERVER_PORT iifname != { "lo", "$BRIDGE" } counter drop comment "API server: loopback and pods only"
+    tcp dport { $APISERVER_PORT, $REGISTRY_PORT, $PROM_PORT } iifname != { "lo", "$BRIDGE" } counter drop comment "cluster services: loopback and pods only"
   }
   chain postrouting {
     # Before NAT (srcnat is 100): a pod's address about to leave by any other interface,
@@ -179,13 +179,18 @@ push_node_images() {
 # ---- containerd --------------------------------------------------------------------
 write_containerd_config() {
   local c="$NODE_DIR/containerd"
-  mkdir -p "$c/certs.d/127.0.0.1:$REGISTRY_PORT" "$NODE_DIR/cni/net.d" "$SHIM_SOCKET_DIR" "$NODE_DIR/opt"
-  # The cluster's registry speaks plain HTTP on loopback.
-  cat >"$c/certs.d/127.0.0.1:$REGISTRY_PORT/hosts.toml" <<EOF
-server = "http://127.0.0.1:$REGISTRY_PORT"
-[host."http://127.0.0.1:$REGISTRY_PORT"]
+  mkdir -p "$NODE_DIR/cni/net.d" "$SHIM_SOCKET_DIR" "$NODE_DIR/opt"
+  # The cluster's registry speaks plain HTTP, on loopback and on the bridge address (the
+  # name pods use for it, so an image reference means the same to the node and to pods).
+  local host
+  for host in "127.0.0.1:$REGISTRY_PORT" "$GATEWAY:$REGISTRY_PORT"; do
+    mkdir -p "$c/certs.d/$host"
+    cat >"$c/certs.d/$host/hosts.toml" <<EOF
+server = "http://$host"
+[host."http://$host"]
   capabilities = ["pull", "resolve"]
 EOF
+  done
   cat >"$c/config.toml" <<EOF
 version = 3
 root = "$c/root"

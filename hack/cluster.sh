@@ -303,13 +303,18 @@ scrape_configs:
 EOF
 }
 
+# listen_host: where the registry and Prometheus listen. With the real node, on every
+# address, so that pods (the operator's own) reach them at GATEWAY; the node's nftables
+# table lets only loopback and the bridge in (hack/cluster-node.sh).
+listen_host() { if real_node_enabled; then echo 0.0.0.0; else echo 127.0.0.1; fi; }
+
 up_prometheus() {
   need_bin /usr/bin/prometheus
   write_prometheus_config
   start prometheus "$PROM_PORT" /usr/bin/prometheus \
     --config.file "$STATE/prometheus/prometheus.yml" \
     --storage.tsdb.path "$STATE/prometheus/data" \
-    --web.listen-address "127.0.0.1:$PROM_PORT" --web.enable-lifecycle \
+    --web.listen-address "$(listen_host):$PROM_PORT" --web.enable-lifecycle \
     --web.enable-admin-api --log.level warn
   wait_for prometheus curl -sf --max-time 2 "http://127.0.0.1:$PROM_PORT/-/ready"
 }
@@ -324,7 +329,7 @@ storage:
   filesystem: {rootdirectory: $STATE/registry/data}
   delete: {enabled: true}
 http:
-  addr: 127.0.0.1:$REGISTRY_PORT
+  addr: $(listen_host):$REGISTRY_PORT
 EOF
   start registry "$REGISTRY_PORT" /usr/bin/docker-registry serve "$STATE/registry/config.yml"
   wait_for registry curl -sf --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/"
@@ -471,6 +476,10 @@ export MLMODEL_POD_CIDR=$POD_CIDR
 export MLMODEL_NODE_POD_CIDR=$NODE_POD_CIDR
 export MLMODEL_SERVICE_CIDR=$SERVICE_CIDR
 export MLMODEL_NFT_TABLE=$NFT_TABLE
+# The same registry and Prometheus at the bridge address, which pods reach too (the
+# operator's pod resolves digests and queries Prometheus there; the node pulls from it).
+export MLMODEL_POD_REGISTRY=$GATEWAY:$REGISTRY_PORT
+export MLMODEL_POD_PROMETHEUS_URL=http://$GATEWAY:$PROM_PORT
 export CONTAINER_RUNTIME_ENDPOINT=unix://$NODE_DIR/containerd/containerd.sock
 export PATH=$K8S_NODE_BIN:$CRICTL_BIN:$CONTAINERD_BIN:\$PATH
 EOF

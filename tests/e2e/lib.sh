@@ -58,6 +58,10 @@ stop_operator() {
   op=
 }
 cleanups+=("stop_operator")
+# E2E_OPERATOR=pod: the operator installed by Helm in a pod of the real node instead.
+if [ "${E2E_OPERATOR:-binary}" = pod ]; then
+  . "$REPO_ROOT/tests/e2e/operator-pod.sh"
+fi
 
 
 # private_prometheus [--web.config.file FILE]: a Prometheus of the test's own (Debian's

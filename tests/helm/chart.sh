@@ -60,6 +60,9 @@ assert "--insecure-registry=registry.local:5000" in args
 assert c["image"] == "example.com/ml/operator:1.2.3"
 ' -- --set replicaCount=3 --set prometheusRule.enabled=true --set metrics.serviceMonitor.enabled=true \
      --set 'insecureRegistries={registry.local:5000}' --set image.repository=example.com/ml/operator --set image.tag=1.2.3
+check pinned-by-digest '
+assert c["image"] == "example.com/ml/operator@sha256:abababababababababababababababababababababababababababababababab", c["image"]
+' -- --set image.repository=example.com/ml/operator --set image.tag=1.2.3 --set image.digest=sha256:abababababababababababababababababababababababababababababababab
 
 echo "-- bad values fail at install with a message naming them"
 bad() {  # bad EXPECTED-TEXT helm-args...
@@ -69,6 +72,7 @@ bad() {  # bad EXPECTED-TEXT helm-args...
 }
 bad "/logLevel" --set logLevel=loud
 bad "replicaCount" --set replicaCount=0
+bad "/image/digest" --set image.digest=latest
 bad "additional properties 'replicas' not allowed" --set replicas=2
 bad "/watchNamespaces/0" --set 'watchNamespaces={Not_A_Namespace}'
 bad "needs leaderElection.enabled" --set replicaCount=2 --set leaderElection.enabled=false
