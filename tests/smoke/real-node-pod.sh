@@ -48,8 +48,22 @@ done
 kip=$(kubectl get service kubernetes -n default -o jsonpath='{.spec.clusterIP}')
 api=$(kubectl -n "$ns" exec client -- /tiny get "$kip" 443 / 2>&1 || true)
 grep -q "HTTP/1.0 400" <<<"$api" || fail "pod client could not reach the API server at $kip:443: $api"
+# Pod -> the cluster's registry and Prometheus at the bridge address (the operator's pod
+# resolves digests and queries Prometheus there).
+reg_host=${MLMODEL_POD_REGISTRY%:*} reg_port=${MLMODEL_POD_REGISTRY##*:}
+out=$(kubectl -n "$ns" exec client -- /tiny get "$reg_host" "$reg_port" /v2/ 2>&1) ||
+  fail "pod client could not reach the registry at $MLMODEL_POD_REGISTRY: $out"
+prom=${MLMODEL_POD_PROMETHEUS_URL#http://}
+out=$(kubectl -n "$ns" exec client -- /tiny get "${prom%:*}" "${prom##*:}" /-/ready 2>&1) ||
+  fail "pod client could not reach Prometheus at $MLMODEL_POD_PROMETHEUS_URL: $out"
+# ... and nothing but loopback and the bridge may reach them.
+rule=$(nft list chain inet "$MLMODEL_NFT_TABLE" input)
+for port in "$reg_port" "${prom##*:}"; do
+  grep -q "tcp dport {.*$port.*} iifname != { \"lo\", \"[a-z0-9]*\" } counter packets [0-9]* bytes [0-9]* drop" <<<"$rule" ||
+    fail "no input rule limits port $port to loopback and the bridge: $rule"
+done
 
 # The kubelet's log endpoint, through the API server.
 kubectl -n "$ns" logs web | grep -q "serving on :8080" || fail "kubectl logs web: $(kubectl -n "$ns" logs web 2>&1)"
-printf 'ok: pod web Ready on %s in %.1fs at %s; host->pod, pod->Service %s (and by name web.%s.svc), pod->kubernetes Service %s work\n' \
-  "$node" "$ready_s" "$ip" "$cip" "$ns" "$kip"
+printf 'ok: pod web Ready on %s in %.1fs at %s; host->pod, pod->Service %s (and by name web.%s.svc), pod->kubernetes Service %s, pod->registry and Prometheus at %s work\n' \
+  "$node" "$ready_s" "$ip" "$cip" "$ns" "$kip" "${MLMODEL_POD_REGISTRY%:*}"
