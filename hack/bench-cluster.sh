@@ -14,6 +14,8 @@ t=$(now); hack/build-tools.sh >/dev/null 2>&1
 echo "bench: tools_build_warm $(since "$t") s"
 
 export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-26443}
+# KWOK only: one real node per machine, and it belongs to the main cluster.
+export MLMODEL_REAL_NODE=0
 export MLMODEL_CLUSTER_DIR
 MLMODEL_CLUSTER_DIR=$(mktemp -d)/cluster
 trap 'hack/cluster.sh down >/dev/null 2>&1 || true' EXIT

@@ -10,10 +10,14 @@ BUILD_DIR="${BUILD_DIR:-build-release}"
 # still says which one it was.
 trap 'echo "bench: FAILED (exit $?) at hack/bench.sh line $LINENO: $BASH_COMMAND" >&2' ERR
 
+# As for `make test`: a cluster started here has the real node (MLMODEL_REAL_NODE=0: none).
+export MLMODEL_REAL_NODE="${MLMODEL_REAL_NODE:-1}"
 hack/install-deps.sh >/dev/null
 hack/build-tools.sh 2>/dev/null
+if [ "$MLMODEL_REAL_NODE" = 1 ]; then hack/build-tools.sh node 2>/dev/null; fi
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench mlmodel_wait_ready mlmodel-operator >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target mlmodel_informer_bench mlmodel_wait_ready mlmodel-operator \
+  iris-server iris-models >/dev/null
 
 hack/bench-cluster.sh
 
@@ -27,6 +31,10 @@ eval "$(hack/cluster.sh env)"
 
 # The operator's image (make image): size compressed and unpacked, layers, build time.
 tests/bench/image_bench.sh "$BUILD_DIR"
+
+# The real node: the cluster's memory with it, apply -> first right prediction, and a bad
+# version's first failing request -> its canary pods gone (one run of e2e real-iris).
+tests/bench/real_node_bench.sh "$BUILD_DIR"
 
 # Canary rollouts: 200 models at once with analysis, and how fast a rollback removes the
 # canary's pods (tests/bench/rollout_bench.sh; a few minutes).

@@ -62,6 +62,10 @@ if grep '^operator .*running' <<<"$status_lines" >/dev/null; then
   echo "test: stopping the demo's operator (make demo starts it again)"
   kill "$(cat "$MLMODEL_CLUSTER_DIR/pids/operator.pid")" 2>/dev/null || true
 fi
+if helm status mlmodel-operator -n mlmodel-system >/dev/null 2>&1; then
+  step "uninstalling the demo's operator (Helm release mlmodel-operator in mlmodel-system; make demo installs it again)" \
+    helm uninstall mlmodel-operator -n mlmodel-system --wait --timeout 60s
+fi
 # shellcheck disable=SC2086
 step "running the tests (ctest; the failed ones are listed above)" \
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 ${CTEST_ARGS:-}

@@ -168,7 +168,8 @@ cluster_for() {
     export MLMODEL_PORT_BASE=${BENCH_PORT_BASE:-29443}
     export MLMODEL_CLUSTER_DIR=$tmp/cluster
     private=$MLMODEL_CLUSTER_DIR
-    "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
+    # KWOK only: one real node per machine, and it belongs to the main cluster.
+    MLMODEL_REAL_NODE=0 "$REPO_ROOT/hack/cluster.sh" up >"$tmp/cluster-up.log" 2>&1 ||
       fail "private cluster: $(tail -n 5 "$tmp/cluster-up.log")"
     eval "$("$REPO_ROOT/hack/cluster.sh" env)"
     if [ "$QPS" != 0 ]; then
