@@ -26,6 +26,7 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -180,7 +181,7 @@ class Client {
     req.prepare_payload();
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(1024 * 1024);
+    parser.body_limit(std::uint64_t{1024} * 1024);
     beast::error_code result;
     stream.async_connect(endpoints_, [&](beast::error_code ec, const tcp::endpoint&) {
       if (ec) {
