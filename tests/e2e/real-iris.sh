@@ -246,6 +246,9 @@ measure_step() {
   read -r nc nst served total <<<"$out"
   [ "$(jp mlmodel/iris '{.status.canary.step}')" = "$step" ] ||
     fail_with "the rollout left step $((step + 1)) during its measurement window (pause too short?)"
+  local started into
+  started=$(date -d "$(jp mlmodel/iris '{.status.canary.stepStartedAt}')" +%s)
+  into=$(($(date +%s) - started))
   [ "$total" -ge 150 ] || fail_with "step $((step + 1)): only $total requests in 8 s"
   local verdict
   verdict=$(python3 -c 'import math, sys
@@ -256,7 +259,7 @@ tol = 4.5 * math.sqrt(want * (1 - want) / total)
 print(f"{share:.3f} {want:.3f} {tol:.3f} {int(abs(share - want) <= tol)}")' "$nc" "$nst" "$served" "$total")
   local share exp tol ok
   read -r share exp tol ok <<<"$verdict"
-  echo "   step $((step + 1)) (weight $(jp mlmodel/iris '{.status.canary.weight}')%, actual $(jp mlmodel/iris '{.status.canary.actualWeight}')%): canary served $served of $total requests = $share; replica split $nc/$((nc + nst)) = $exp (tolerance ±$tol)"
+  echo "   step $((step + 1)) (weight $(jp mlmodel/iris '{.status.canary.weight}')%, actual $(jp mlmodel/iris '{.status.canary.actualWeight}')%): canary served $served of $total requests = $share; replica split $nc/$((nc + nst)) = $exp (tolerance ±$tol; window ended ${into}s into the step's 20 s)"
   shares+="step$((step + 1))=$share/$exp "
   [ "$ok" = 1 ] || fail_with "step $((step + 1)): the canary served $share of the requests, the replica split is $exp (± $tol)"
 }
