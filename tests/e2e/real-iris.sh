@@ -9,10 +9,10 @@
 #      operator on the host queries it by pod IP;
 #   3. steady load from a pod on the real node (iris-loadgen) through the model's Service
 #      (cluster DNS, kube-proxy) during the canaries;
-#   4. v2 as a canary: a canary pod killed mid-rollout is replaced and the rollout goes on;
-#      at each step the share of requests the canary pods served (their own counters, read
-#      by pod IP) is the share of Ready pods they hold (replica split), within a tolerance
-#      derived from the request count; promoted on that traffic;
+#   4. v2 as a canary: at each step the share of requests the canary pods served (their own
+#      counters, read by pod IP) is the share of Ready pods they hold (replica split), within
+#      a tolerance derived from the request count; a canary pod killed mid-rollout is
+#      replaced and the rollout goes on; promoted on that traffic;
 #   5. v3 (~30% of requests answered 500 by the server itself) is rolled back by the
 #      error-rate analysis, its pods go (measured: first failing request -> canary pods
 #      gone) and stable keeps answering right;
@@ -204,18 +204,9 @@ v1_via_service() { [ "$(answered_by load-a 1.0.0)" -ge 20 ]; }
 poll 60 v1_via_service || fail_with "no answers through the Service: $(kubectl -n "$ns" get pod load-a -o wide; cat "$E2E_TMP/load-a.log" | tail -5)"
 echo "   $(answered_by load-a 1.0.0) requests answered by v1 through http://iris.$ns.svc"
 
-echo "-- v2 (good): canary, a canary pod killed mid-rollout is replaced, each step's split measured, promoted"
+echo "-- v2 (good): canary, each step's split measured, a canary pod killed mid-rollout is replaced, promoted"
 set_image iris 2.0.0
 poll 30 has_canary iris || fail_with "no canary Deployment for v2"
-canary_pod() { kubectl -n "$ns" get pods -l serving.mlops.dev/model=iris,serving.mlops.dev/track=canary \
-  --field-selector=status.phase=Running -o jsonpath='{.items[0].metadata.name}' 2>/dev/null; }
-victim=""
-got_victim() { victim=$(canary_pod) && [ -n "$victim" ]; }
-poll 60 got_victim || fail_with "no running canary pod for v2"
-kubectl -n "$ns" delete pod "$victim" --wait=false >/dev/null
-replaced() { local p; p=$(canary_pod) && [ -n "$p" ] && [ "$p" != "$victim" ]; }
-poll 60 replaced || fail_with "canary pod $victim not replaced"
-echo "   canary pod $victim killed, replaced by $(canary_pod)"
 # step_settled STEP CANARY: the rollout is at STEP (from 0) with CANARY Ready canary pods and
 # 2 stable ones, nothing terminating.
 step_settled() {
@@ -265,6 +256,18 @@ print(f"{share:.3f} {want:.3f} {tol:.3f} {int(abs(share - want) <= tol)}")' "$nc
 }
 measure_step 0 1
 measure_step 1 2
+# A canary pod killed mid-rollout (at step 2, after its measurement): a new one replaces it
+# and the rollout goes on.
+canary_pods() { kubectl -n "$ns" get pods -l serving.mlops.dev/model=iris,serving.mlops.dev/track=canary \
+  --field-selector=status.phase=Running -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null; }
+before=$(canary_pods)
+victim=$(head -1 <<<"$before")
+[ -n "$victim" ] || fail_with "no running canary pod for v2"
+kubectl -n "$ns" delete pod "$victim" --wait=false >/dev/null
+newcomer=""
+replaced() { newcomer=$(canary_pods | grep -vxF "$before" | head -1) && [ -n "$newcomer" ]; }
+poll 60 replaced || fail_with "canary pod $victim not replaced"
+echo "   canary pod $victim killed, replaced by $newcomer"
 poll 120 ready_at iris 2.0.0 || fail_with "v2 not promoted"
 stable_image_is iris 2.0.0 || fail_with "stable does not run v2 by digest after promotion"
 last_outcome_is iris Promoted || fail_with "v2 promotion not in history"
