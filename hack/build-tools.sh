@@ -4,9 +4,9 @@
 #   etcd + etcdctl, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 #   kwok, helm, kustomize, crane, and the Gateway API CRD manifests; with `node` (not part
 #   of `all`), the real node's containerd + runc shim, CNI plugins, crictl, kubelet,
-#   kube-proxy and CoreDNS (runc itself is Debian's).
+#   kube-proxy, CoreDNS and Prometheus (for its pod; runc itself is Debian's).
 # A tool already in the cache is skipped, so a second run takes a second.
-# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api|node]...
+# Usage: hack/build-tools.sh [all|etcd|kubernetes|kwok|helm|kustomize|crane|gateway-api|node|prometheus]...
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -204,6 +204,25 @@ build_cri_tools() {
     "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS_VERSION"
 }
 
+# Prometheus for the real node's in-cluster pod (examples/iris/prometheus): static, with
+# kubernetes_sd_configs (and file/http) but none of the cloud discoveries (their SDKs are most
+# of the binary), and without the web UI assets (the API is all the tests and the operator use).
+build_prometheus() {
+  local dir=$PROMETHEUS_TOOL_BIN
+  have "$dir" prometheus && return 0
+  log "building prometheus $PROMETHEUS_VERSION"
+  local out="$dir.tmp"; rm -rf "$out"; mkdir -p "$out"
+  # The module is v0.MAJORMINOR.PATCH for Prometheus MAJOR.MINOR.PATCH (v0.316.0 = 3.16.0).
+  local mm=${PROMETHEUS_VERSION#v0.}; mm=${mm%%.*}
+  local release="${mm:0:1}.${mm:1}.${PROMETHEUS_VERSION##*.}"
+  local v=github.com/prometheus/common/version
+  local ld="-s -w -X $v.Version=$release -X $v.Revision=$PROMETHEUS_VERSION -X $v.Branch=release"
+  ld="$ld -X $v.BuildUser=mlmodel-operator -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+  GOBIN="$out" go install -trimpath -tags "remove_all_sd enable_kubernetes_sd" -ldflags "$ld" \
+    "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
+  finish "$out" "$dir"
+}
+
 build_kwok() {
   local dir=$KWOK_BIN
   have "$dir" kwok && [ -f "$dir/stages.yaml" ] && return 0
@@ -276,13 +295,14 @@ for t in "${targets[@]}"; do
     kustomize) build_kustomize ;;
     crane) build_crane ;;
     gateway-api) build_gateway_api ;;
-    node) build_containerd; build_cni_plugins; build_cri_tools; build_kubernetes_node; build_coredns ;;
+    node) build_containerd; build_cni_plugins; build_cri_tools; build_kubernetes_node; build_coredns; build_prometheus ;;
+    prometheus) build_prometheus ;;
     coredns) build_coredns ;;
     containerd) build_containerd ;;
     cni-plugins) build_cni_plugins ;;
     cri-tools) build_cri_tools ;;
     kubernetes-node) build_kubernetes_node ;;
-    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api, node, containerd, cni-plugins, cri-tools, kubernetes-node, coredns)" ;;
+    *) die "unknown tool '$t' (all, etcd, kubernetes, kwok, helm, kustomize, crane, gateway-api, node, containerd, cni-plugins, cri-tools, kubernetes-node, coredns, prometheus)" ;;
   esac
 done
 log "tools ready under $TOOLS_ROOT"
