@@ -34,9 +34,9 @@ fi
 # figure NAME PATTERN: the seconds after PATTERN on a line of the run ("...: 1.6s").
 figure() {
   local v
-  v=$(grep -m1 -- "$2" "$out" | sed -n "s/.*$2[^:]*: \([0-9.]*\)s.*/\1/p")
+  v=$(sed -n "s/.*$2[^:]*: \([0-9.]*\)s.*/\1/p" "$out" | head -n 1)
   [ -n "$v" ] || { echo "bench: no '$2' line in the real-iris run" >&2; exit 1; }
   echo "bench: $1 $v s"
 }
 figure real_node_apply_to_first_prediction "apply -> first right prediction"
-figure real_node_v3_first_failure_to_canary_gone "first failing request -> canary pods gone"
+figure real_node_v3_first_failure_to_canary_gone "first failing request"
