@@ -59,7 +59,7 @@ cluster-down: ## stop the local cluster and remove its state
 cluster-status: ## what of the local cluster runs
 	hack/cluster.sh status
 
-demo: ## local cluster + operator + a sample model walking to Ready (left running)
+demo: ## real pods: operator by Helm, iris model serving, v2 promoted and v3 rolled back on real traffic (left running)
 	BUILD_DIR=$(BUILD_DIR) hack/demo.sh
 
 run: build tools ## run the operator in the foreground against the local cluster

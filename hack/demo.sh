@@ -1,57 +1,66 @@
 #!/usr/bin/env bash
-# What `make demo` runs: a local cluster, the CRD, the operator, a model image in the
-# local registry, and the sample MLModel walking to Ready. It leaves the cluster and the
-# operator running for you to explore, and says how to stop them.
+# What `make demo` runs, on real pods: a local cluster with a real node (containerd,
+# kubelet), the operator installed by Helm from an image built here, Prometheus in the
+# cluster finding the model's pods through the API server, the iris example model serving
+# real predictions under steady load, v2 promoted by a canary on that traffic, v3 (whose
+# server fails part of its requests) rolled back. It leaves everything running for you to
+# explore and says how to stop it.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 BUILD_DIR="${BUILD_DIR:-build}"
+NS=iris-demo
+OP_NS=mlmodel-system
+LOAD_SECONDS=${DEMO_LOAD_SECONDS:-900}
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "Preparing: packages, control-plane binaries, the operator"
+step "Preparing: packages, the cluster's tools (control plane, real node), the operator and the iris example"
 hack/install-deps.sh >/dev/null
 hack/build-tools.sh 2>&1 | tail -n 1
+hack/build-tools.sh node prometheus 2>&1 | tail -n 1
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" >/dev/null
-cmake --build "$BUILD_DIR" -j2 --target mlmodel-operator | tail -n 1
+cmake --build "$BUILD_DIR" -j2 --target mlmodel-operator kubectl-mlmodel iris-server iris-models iris-loadgen | tail -n 1
 
-step "Starting the local cluster (etcd, kube-apiserver, controller-manager, scheduler, KWOK, Prometheus, registry)"
-hack/cluster.sh up
+step "Starting the local cluster: control plane, KWOK nodes, registry, and a real node"
+if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh env | grep -q MLMODEL_POD_REGISTRY; then
+  die "a local cluster without the real node is running; stop it first (make cluster-down)"
+fi
+MLMODEL_REAL_NODE=1 hack/cluster.sh up
 eval "$(hack/cluster.sh env)"
+# The registry by the address the node and pods use for it (the same registry as $REGISTRY).
+REG=$MLMODEL_POD_REGISTRY
+PLACEMENT="nodeSelector: {${MLMODEL_REAL_NODE_LABEL%%=*}: \"${MLMODEL_REAL_NODE_LABEL#*=}\"}
+tolerations: [{key: ${MLMODEL_REAL_NODE_TAINT%%=*}, operator: Exists, effect: NoSchedule}]"
 
-step "Installing the MLModel CRD"
-kubectl apply -f crds/serving.mlops.dev_mlmodels.yaml
-kubectl wait --for=condition=Established crd/mlmodels.serving.mlops.dev --timeout=60s
+step "The operator's image, built without Docker and pushed to $REG"
+op_bin=$BUILD_DIR/operator/mlmodel-operator
+op_digest=$(IMAGE="$REG/mlmodel-operator:$("$op_bin" --version | awk '{print $NF}')" hack/operator-image.sh "$op_bin")
+echo "  $REG/mlmodel-operator@$op_digest"
 
-step "Starting the operator (log: $MLMODEL_CLUSTER_DIR/logs/operator.log)"
-hack/cluster.sh run operator "$REPO_ROOT/$BUILD_DIR/operator/mlmodel-operator" \
-  --insecure-registry "$REGISTRY" --metrics-bind-address 127.0.0.1:18080 \
-  --health-probe-bind-address 127.0.0.1:18081
-for _ in $(seq 1 100); do curl -sf 127.0.0.1:18081/readyz >/dev/null && break; sleep 0.2; done
-curl -sf 127.0.0.1:18081/readyz >/dev/null || {
-  tail -n 20 "$MLMODEL_CLUSTER_DIR/logs/operator.log" >&2
-  die "the operator did not become ready"
-}
+step "helm install: the operator in $OP_NS, on the real node"
+printf '%s\n' "$PLACEMENT" >"$MLMODEL_CLUSTER_DIR/demo-placement.yaml"
+kubectl apply --server-side --force-conflicts -f crds/serving.mlops.dev_mlmodels.yaml >/dev/null
+helm upgrade --install mlmodel-operator charts/mlmodel-operator -n "$OP_NS" --create-namespace --skip-crds \
+  --set image.repository="$REG/mlmodel-operator" --set image.digest="$op_digest" \
+  --set "insecureRegistries={$REG}" -f "$MLMODEL_CLUSTER_DIR/demo-placement.yaml" --wait --timeout 180s
+kubectl -n "$OP_NS" get pods -o wide
 
-step "Pushing three versions of a model image to the local registry ($REGISTRY/models/fraud)"
-for v in 1.0.0 2.0.0 3.0.0; do
-  echo "  fraud:$v -> $(hack/push-image.sh models/fraud "$v")"
-done
+step "Prometheus in the cluster: finds the model's pods through the API server (kubernetes_sd_configs)"
+kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+prom_digest=$(hack/prometheus-image.sh --image "$REG/mlmodel/prometheus:demo")
+kubectl kustomize examples/iris/prometheus |
+  sed "s|image: mlmodel/prometheus:.*|image: $REG/mlmodel/prometheus@$prom_digest|" |
+  kubectl -n "$NS" apply -f - | sed 's/^/  /'
+kubectl -n "$NS" rollout status deploy/prometheus --timeout=120s | sed 's/^/  /'
 
-step "Starting the model servers' metrics (KWOK runs no containers: tests/support/model_metrics.py plays them)"
-MM_STATE=$MLMODEL_CLUSTER_DIR/model-metrics.json
-MM="python3 $REPO_ROOT/tests/support/model_metrics.py"
-echo '[]' >"$MM_STATE"
-hack/cluster.sh run model-metrics python3 "$REPO_ROOT/tests/support/model_metrics.py" serve --port 18090 --state "$MM_STATE"
-$MM register --port 18090 --name model-metrics-demo
-$MM set --state "$MM_STATE" --model fraud-detector --namespace default --version 1.0.0 --error-rate 0.001
-$MM set --state "$MM_STATE" --model fraud-detector --namespace default --version 2.0.0 --error-rate 0.002
-$MM set --state "$MM_STATE" --model fraud-detector --namespace default --version 3.0.0 --error-rate 0.25
-echo "  1.0.0 and 2.0.0 answer almost every request; 3.0.0 fails one in four"
-for _ in $(seq 1 60); do
-  curl -sf --get "$PROMETHEUS_URL/api/v1/query" --data-urlencode 'query=up{job="model-metrics-demo"}' | grep '"1"\]' >/dev/null && break
-  sleep 0.5
-done
+step "The iris model's images: 1.0.0, 2.0.0 (retrained), 3.0.0 (fails ~30% of requests), and a load generator, pushed to $REG/models"
+declare -A DIGEST
+while read -r tag digest; do
+  DIGEST[$tag]=$digest
+  echo "  $tag $digest"
+done < <(hack/iris-images.sh --build-dir "$BUILD_DIR" --repo "$REG/models/iris" 1.0.0 2.0.0 3.0.0 loadgen)
+[ -n "${DIGEST[loadgen]:-}" ] || die "hack/iris-images.sh pushed no load generator"
 
 # follow PREDICATE SECONDS: print the rollout as it moves (one line per change) and each
 # new Event of the model, until PREDICATE holds.
@@ -59,79 +68,129 @@ seen_events=""
 follow() {
   local pred=$1 limit=$2 last="" line end=$((SECONDS + $2))
   while :; do
-    line=$(kubectl get mlmodel fraud-detector -o go-template='{{.status.phase}} | stable {{.status.stable.version}}{{with .status.canary}} | canary {{.version}} step {{.step}} weight {{.weight}}% (actual {{.actualWeight}}%){{with .analysis}} | analysis: {{.passed}} passed, {{.failed}} failed{{end}}{{end}}' 2>/dev/null || true)
+    line=$(kubectl -n "$NS" get mlmodel iris -o go-template='{{.status.phase}} | stable {{.status.stable.version}}{{with .status.canary}} | canary {{.version}} step {{.step}} weight {{.weight}}% (actual {{.actualWeight}}%){{with .analysis}} | analysis: {{.passed}} passed, {{.failed}} failed{{end}}{{end}}' 2>/dev/null || true)
     if [ "$line" != "$last" ]; then printf '  %s  %s\n' "$(date +%T)" "$line"; last=$line; fi
     while IFS=$'\t' read -r name reason msg; do
       [ -n "$name" ] || continue
       case " $seen_events " in *" $name "*) continue ;; esac
       seen_events="$seen_events $name"
       printf '  %s    event %-20s %s\n' "$(date +%T)" "$reason" "$msg"
-    done < <(kubectl get events --field-selector involvedObject.kind=MLModel,involvedObject.name=fraud-detector \
+    done < <(kubectl -n "$NS" get events --field-selector involvedObject.kind=MLModel,involvedObject.name=iris \
       --sort-by=.metadata.creationTimestamp -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.reason}{"\t"}{.message}{"\n"}{end}' 2>/dev/null)
     eval "$pred" && return 0
     [ $SECONDS -lt "$end" ] || die "the rollout did not get there within ${limit}s"
     sleep 1
   done
 }
-field() { kubectl get mlmodel fraud-detector -o jsonpath="$1"; }
+field() { kubectl -n "$NS" get mlmodel iris -o jsonpath="$1"; }
 
-step "v1: applying an MLModel with a canary rollout judged by the error rate in Prometheus"
+step "v1: an MLModel whose canaries are judged by the error rate its pods report to Prometheus"
 model() {
   cat <<YAML
 apiVersion: serving.mlops.dev/v1alpha1
 kind: MLModel
-metadata: {name: fraud-detector, namespace: default}
+metadata: {name: iris, namespace: $NS}
 spec:
-  image: $REGISTRY/models/fraud:$1
-  replicas: 4
+  image: $REG/models/iris:$1
+  replicas: 3
+  env:
+  - name: POD_NAMESPACE
+    valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+  probes: {readiness: {periodSeconds: 2}}
+$(sed 's/^/  /' <<<"$PLACEMENT")
   rollout:
     canary:
-      steps: [{weight: 20, pause: 10s}, {weight: 50, pause: 10s}]
+      steps: [{weight: 34, pause: 15s}, {weight: 67, pause: 15s}]
+      traffic: {replicas: {}}
       analysis:
         interval: 5s
         failureLimit: 2
-        prometheus: {address: "$PROMETHEUS_URL"}
+        prometheus: {address: "http://prometheus.$NS.svc:9090"}
         metrics:
         - name: error-rate
           query: >-
-            sum(rate(model_requests_total{model="{{name}}",version="{{canary.version}}",code="500"}[15s]))
-            / sum(rate(model_requests_total{model="{{name}}",version="{{canary.version}}"}[15s]))
+            sum(rate(model_requests_total{namespace="{{namespace}}",model="{{name}}",version="{{canary.version}}",code="500"}[15s]))
+            / sum(rate(model_requests_total{namespace="{{namespace}}",model="{{name}}",version="{{canary.version}}"}[15s]))
           max: 0.05
           onNoData: Inconclusive
 YAML
 }
-# A fresh start: a model left by an earlier demo would remember 2.0.0 as stable before.
-kubectl delete mlmodel fraud-detector --ignore-not-found --wait=true >/dev/null
-model 1.0.0 | tee /dev/stderr | kubectl apply -f - 2>&1 | sed 's/^/  /'
+# A fresh start: a model left by an earlier demo would remember its versions.
+kubectl -n "$NS" delete mlmodel iris --ignore-not-found --wait=true >/dev/null
+model 1.0.0 >"$MLMODEL_CLUSTER_DIR/demo-iris.yaml"
+sed 's/^/  /' "$MLMODEL_CLUSTER_DIR/demo-iris.yaml"
+kubectl apply -f "$MLMODEL_CLUSTER_DIR/demo-iris.yaml" 2>&1 | sed 's/^/  /'
 echo "  the first version needs no canary:"
-follow '[ "$(field "{.status.conditions[?(@.type==\"Ready\")].status}")" = True ]' 120
+follow '[ "$(field "{.status.conditions[?(@.type==\"Ready\")].status}")" = True ]' 180
 
-step "v2 (healthy): canary 20% -> 50% -> promoted"
-kubectl patch mlmodel fraud-detector --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/models/fraud:2.0.0\"}}" | sed 's/^/  /'
-follow '[ "$(field "{.status.stable.version}")" = 2.0.0 ] && [ -z "$(field "{.status.canary.version}")" ]' 180
+step "A prediction through the Service (kubectl port-forward svc/iris, then curl)"
+pf_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+kubectl -n "$NS" port-forward svc/iris "$pf_port:80" >"$MLMODEL_CLUSTER_DIR/demo-port-forward.log" 2>&1 &
+pf=$!
+trap 'kill $pf 2>/dev/null || true' EXIT
+body='{"inputs":[{"name":"input-0","shape":[3,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2, 5.9,3.0,4.2,1.5, 6.7,3.0,5.2,2.3]}]}'
+echo "  curl -s localhost:$pf_port/v2/models/iris/infer -d '$body'"
+answer=""
+for _ in $(seq 1 50); do
+  answer=$(curl -sf --max-time 2 "127.0.0.1:$pf_port/v2/models/iris/infer" -d "$body" 2>/dev/null) && break
+  sleep 0.2
+done
+[ -n "$answer" ] || die "no answer through the port-forward: $(cat "$MLMODEL_CLUSTER_DIR/demo-port-forward.log")"
+python3 -c 'import json,sys
+o = json.loads(sys.argv[1])
+print("  model %s version %s" % (o["model_name"], o.get("model_version")))
+names = ["setosa", "versicolor", "virginica"]
+for x in o["outputs"]:
+    if x["name"] == "predict":
+        print("  predicted: " + ", ".join(names[int(c)] for c in x["data"]) + "  (right: setosa, versicolor, virginica)")' "$answer"
+kill $pf 2>/dev/null || true
 
-step "v3 (25% errors): canary, analysis fails twice, rolled back; v2 keeps serving"
-kubectl patch mlmodel fraud-detector --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/models/fraud:3.0.0\"}}" | sed 's/^/  /'
-follow '[ "$(field "{.status.conditions[?(@.type==\"Stalled\")].status}")" = True ]' 180
+step "Steady load through the Service, from a pod (for ${LOAD_SECONDS}s at most)"
+kubectl -n "$NS" delete pod load --ignore-not-found --wait=true >/dev/null
+kubectl -n "$NS" apply -f - <<YAML | sed 's/^/  /'
+apiVersion: v1
+kind: Pod
+metadata: {name: load, labels: {app.kubernetes.io/name: iris-loadgen}}
+spec:
+  restartPolicy: Never
+$(sed 's/^/  /' <<<"$PLACEMENT")
+  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: loadgen
+    image: $REG/models/iris-loadgen@${DIGEST[loadgen]}
+    args: [--url, "http://iris.$NS.svc:80", --rate, "20", --duration, "$LOAD_SECONDS", --count, "$((20 * LOAD_SECONDS))"]
+    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+YAML
+kubectl -n "$NS" wait --for=condition=Ready pod/load --timeout=60s >/dev/null
+echo "  20 requests/s to http://iris.$NS.svc (kubectl -n $NS logs load: per second, code, version, requests, right answers)"
+
+step "v2 (retrained, healthy): canary 34% -> 67% -> promoted on real requests"
+kubectl -n "$NS" patch mlmodel iris --type merge -p "{\"spec\":{\"image\":\"$REG/models/iris:2.0.0\"}}" | sed 's/^/  /'
+follow '[ "$(field "{.status.stable.version}")" = 2.0.0 ] && [ -z "$(field "{.status.canary.version}")" ]' 300
+
+step "v3 (its server answers ~30% of requests with 500): canary, analysis fails twice, rolled back; v2 keeps serving"
+kubectl -n "$NS" patch mlmodel iris --type merge -p "{\"spec\":{\"image\":\"$REG/models/iris:3.0.0\"}}" | sed 's/^/  /'
+follow '[ "$(field "{.status.conditions[?(@.type==\"Stalled\")].status}")" = True ]' 300
 echo
 echo "Why (status.conditions Stalled):"
 echo "  $(field '{.status.conditions[?(@.type=="Stalled")].message}')"
+
+step "What was deployed when: kubectl mlmodel history iris"
+PATH="$REPO_ROOT/$BUILD_DIR/operator:$PATH" kubectl mlmodel history iris -n "$NS"
 echo
-echo "What was deployed when (status.history):"
-kubectl get mlmodel fraud-detector -o go-template='{{range .status.history}}  {{.finishedAt}}  {{printf "%-6s" .version}} {{printf "%-10s" .outcome}} {{.reason}}{{"\n"}}{{end}}'
-echo
-kubectl get mlmodel fraud-detector
-echo
-kubectl get deployment -l serving.mlops.dev/model=fraud-detector \
-  -o custom-columns=DEPLOYMENT:.metadata.name,IMAGE:.spec.template.spec.containers[0].image,READY:.status.readyReplicas
+kubectl -n "$NS" get mlmodel iris
+kubectl -n "$NS" get pods -o wide
 
 cat <<MSG
 
-The cluster, the operator and the metrics helper keep running. To explore:
+The cluster, the operator (Helm release mlmodel-operator in $OP_NS), Prometheus and the
+model keep running. To explore:
   eval "\$(hack/cluster.sh env)"
-  kubectl get mlm                      # MLModels, short name mlm
-  kubectl describe mlmodel fraud-detector
-  kubectl annotate mlmodel fraud-detector serving.mlops.dev/retry=1   # try 3.0.0 again
-  curl -s 127.0.0.1:18080/metrics | grep -E '^mlmodel_'
+  export PATH=$REPO_ROOT/$BUILD_DIR/operator:\$PATH   # the kubectl mlmodel plugin
+  kubectl -n $NS get mlm                     # MLModels, short name mlm
+  kubectl -n $NS describe mlmodel iris
+  kubectl mlmodel status iris -n $NS
+  kubectl -n $NS port-forward svc/iris 8080:80     # then: curl localhost:8080/v2/models/iris
+  kubectl -n $OP_NS logs deploy/mlmodel-operator
 To stop everything: make cluster-down
 MSG
