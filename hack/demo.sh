@@ -70,12 +70,14 @@ follow() {
   while :; do
     line=$(kubectl -n "$NS" get mlmodel iris -o go-template='{{.status.phase}} | stable {{.status.stable.version}}{{with .status.canary}} | canary {{.version}} step {{.step}} weight {{.weight}}% (actual {{.actualWeight}}%){{with .analysis}} | analysis: {{.passed}} passed, {{.failed}} failed{{end}}{{end}}' 2>/dev/null || true)
     if [ "$line" != "$last" ]; then printf '  %s  %s\n' "$(date +%T)" "$line"; last=$line; fi
+    # By uid: the Events of a model an earlier demo deleted keep its name.
+    [ -n "${model_uid:-}" ] || model_uid=$(field '{.metadata.uid}' 2>/dev/null || true)
     while IFS=$'\t' read -r name reason msg; do
       [ -n "$name" ] || continue
       case " $seen_events " in *" $name "*) continue ;; esac
       seen_events="$seen_events $name"
       printf '  %s    event %-20s %s\n' "$(date +%T)" "$reason" "$msg"
-    done < <(kubectl -n "$NS" get events --field-selector involvedObject.kind=MLModel,involvedObject.name=iris \
+    done < <(kubectl -n "$NS" get events --field-selector "involvedObject.kind=MLModel,involvedObject.uid=${model_uid:-none}" \
       --sort-by=.metadata.creationTimestamp -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.reason}{"\t"}{.message}{"\n"}{end}' 2>/dev/null)
     eval "$pred" && return 0
     [ $SECONDS -lt "$end" ] || die "the rollout did not get there within ${limit}s"
