@@ -86,7 +86,4 @@ struct TlsOptions {
 // or TLS settings that do not load make every request fail with that error.
 std::unique_ptr<Transport> makeTransport(const std::string& baseUrl, const TlsOptions& tls);
 
-// The former transport over cpprestsdk, until its callers have moved.
-std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl, const TlsOptions& tls);
-
 }  // namespace mlmodel::http

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "http/transport.h"
+#include "kube/client_factory.h"
+#include "kube/resource.h"
 #include "test_certs.h"
 #include "test_server.h"
 
@@ -270,9 +272,10 @@ TEST(HttpTransportAttack, EndlessHeaderOnAStream) {
 TEST(HttpTransportAttack, DrippingServerFailsAtTheWholeRequestDeadline) {
   TestServer server([](ServerConn& c) {
     c.readRequest();
-    const std::string response = reply(std::string(1000, 'x'));
-    for (char ch : response) {
-      if (!c.write(std::string_view(&ch, 1))) return;
+    // The header at once, then the body a byte at a time: never idle for long.
+    if (!c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) return;
+    for (int i = 0; i < 1000; ++i) {
+      if (!c.write("x")) return;
       std::this_thread::sleep_for(milliseconds(100));
     }
   });
@@ -424,14 +427,15 @@ class HttpTransportTls : public ::testing::Test {
 
   // A TLS server for "localhost" that asks for (but does not require) a client certificate
   // and answers with the SNI it got and the client certificate's CN.
-  std::unique_ptr<TestServer> server() {
+  // `json`: the answer as a JSON string.
+  std::unique_ptr<TestServer> server(bool json = false) {
     auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
     ctx->use_certificate_chain(boost::asio::buffer(serverCert_.certPem));
     ctx->use_private_key(boost::asio::buffer(serverCert_.keyPem), boost::asio::ssl::context::pem);
     ctx->add_certificate_authority(boost::asio::buffer(ca_.certPem));
     ctx->set_verify_mode(boost::asio::ssl::verify_peer);
     return std::make_unique<TestServer>(
-        [](ServerConn& c) {
+        [json](ServerConn& c) {
           while (c.readRequest()) {
             const char* sni = SSL_get_servername(c.ssl(), TLSEXT_NAMETYPE_host_name);
             std::string client = "none";
@@ -441,7 +445,8 @@ class HttpTransportTls : public ::testing::Test {
               client = cn;
               X509_free(peer);
             }
-            if (!c.write(reply(std::string("sni=") + (sni ? sni : "") + " client=" + client))) {
+            const std::string text = std::string("sni=") + (sni ? sni : "") + " client=" + client;
+            if (!c.write(reply(json ? "\"" + text + "\"" : text))) {
               return;
             }
           }
@@ -499,6 +504,29 @@ TEST_F(HttpTransportTls, FailsAgainstAnUntrustedCa) {
   // Nor do the system's roots know our test CA.
   auto system = makeTransport(s->url("localhost"), {})->send(get("/"));
   ASSERT_FALSE(system);
+}
+
+// kubeconfig's tls-server-name reaches the transport through the kube client factory.
+TEST_F(HttpTransportTls, KubeClientUsesTlsServerName) {
+  auto s = server(true);
+  kube::Config config;
+  config.server = s->url("127.0.0.1");
+  config.tls.caPem = ca_.certPem;
+  config.tls.certPem = clientCert_.certPem;
+  config.tls.keyPem = clientCert_.keyPem;
+  config.tls.serverName = "localhost";
+  kube::ClientOptions once;
+  once.maxAttempts = 1;
+  auto client = kube::makeClient(config, once);
+  auto r = client->get(kube::resources::namespaces, "", "x");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->as_string(), "sni=localhost client=client-x");
+
+  config.tls.serverName.clear();
+  auto mismatch = kube::makeClient(config, once)->get(kube::resources::namespaces, "", "x");
+  ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.error().message.find("mismatch"), std::string::npos)
+      << mismatch.error().message;
 }
 
 TEST_F(HttpTransportTls, InsecureSkipVerify) {
