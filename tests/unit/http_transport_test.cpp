@@ -272,8 +272,9 @@ TEST(HttpTransportAttack, EndlessHeaderOnAStream) {
 TEST(HttpTransportAttack, DrippingServerFailsAtTheWholeRequestDeadline) {
   TestServer server([](ServerConn& c) {
     c.readRequest();
-    // The header at once, then the body a byte at a time: never idle for long.
-    if (!c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) return;
+    // The header at once, then a body without a length a byte at a time: never idle for
+    // long, so a timeout that only counts idle time never fires.
+    if (!c.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")) return;
     for (int i = 0; i < 1000; ++i) {
       if (!c.write("x")) return;
       std::this_thread::sleep_for(milliseconds(100));
@@ -397,6 +398,25 @@ TEST(HttpTransportStream, CancelUnblocksAReaderInAnotherThread) {
   EXPECT_FALSE(blocked && blocked.value()) << "a line after cancel()";
   EXPECT_LT(took, 2.0);
   EXPECT_GE(took, 0.15);
+}
+
+TEST(HttpTransportAttack, DrippingWatchLineFailsAtItsDeadline) {
+  TestServer server([](ServerConn& c) {
+    c.readRequest();
+    if (!c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst\n\r\n")) return;
+    while (c.write("1\r\nx\r\n")) std::this_thread::sleep_for(milliseconds(100));
+  });
+  auto r = makeTransport(server.url(), {})->stream(get("/watch", milliseconds(500)));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->lines->readLine());
+  const auto start = Clock::now();
+  auto dripped = r->lines->readLine();
+  const double took = secondsSince(start);
+  ASSERT_FALSE(dripped);
+  EXPECT_NE(dripped.error().message.find("deadline of 500 ms"), std::string::npos)
+      << dripped.error().message;
+  std::printf("dripping watch line: failed after %.3f s (timeout 0.5 s)\n", took);
+  EXPECT_LT(took, 3.0);
 }
 
 TEST(HttpTransportStream, IdleLineTimeout) {
