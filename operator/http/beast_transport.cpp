@@ -23,6 +23,7 @@ using detail::Endpoint;
 namespace beast = detail::beast;
 namespace bhttp = beast::http;
 namespace net = detail::net;
+using namespace std::string_view_literals;
 
 // Idle connections kept per transport, and for how long.
 constexpr size_t kMaxIdle = 4;
@@ -50,6 +51,25 @@ std::string describe(const beast::error_code& ec, const Request& request,
            phase + ")";
   }
   return phase + ": " + ec.message();
+}
+
+// CR, LF or NUL in the request line or a header would let a value (a token from a Secret,
+// a target built from a spec) end the line and smuggle in headers of its own.
+std::string invalidRequest(const Request& r) {
+  const auto bad = [](const std::string& s) { return s.find_first_of("\r\n\0"sv) != s.npos; };
+  if (r.method.empty() || r.method.find_first_of(" \r\n\0"sv) != std::string::npos) {
+    return "invalid method";
+  }
+  if (r.target.empty() || r.target.front() != '/' ||
+      r.target.find_first_of(" \r\n\0"sv) != std::string::npos) {
+    return "invalid target (it must start with / and hold no spaces or line breaks)";
+  }
+  for (const auto& [k, v] : r.headers) {
+    if (k.empty() || bad(k) || k.find_first_of(" :"sv) != std::string::npos || bad(v)) {
+      return "invalid header \"" + (bad(k) ? std::string("?") : k) + "\"";
+    }
+  }
+  return {};
 }
 
 bool replayable(const std::string& method) {
@@ -174,6 +194,7 @@ class BeastTransport final : public Transport {
 
   core::Result<Response> send(const Request& request) override {
     if (!setupError_.empty()) return failure(request, setupError_);
+    if (auto bad = invalidRequest(request); !bad.empty()) return failure(request, bad);
     const auto deadline = Clock::now() + request.timeout;
     auto message = toBeast(request);
     for (int attempt = 0;; ++attempt) {
@@ -225,6 +246,7 @@ class BeastTransport final : public Transport {
 
   core::Result<StreamResponse> stream(const Request& request) override {
     if (!setupError_.empty()) return failure(request, setupError_);
+    if (auto bad = invalidRequest(request); !bad.empty()) return failure(request, bad);
     const auto deadline = Clock::now() + request.timeout;
     auto message = toBeast(request);
     for (int attempt = 0;; ++attempt) {

@@ -9,6 +9,7 @@ namespace mlmodel::http {
 
 // The process's I/O context and the few threads that run it. Transports start their
 // asynchronous operations here; callers block on the results, so handlers stay short.
+// Never call a transport from one of these threads: it would wait for itself.
 class IoRuntime {
  public:
   explicit IoRuntime(int threads);

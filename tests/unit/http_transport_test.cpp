@@ -164,6 +164,31 @@ TEST(HttpTransport, PathPrefixOfTheBaseUrl) {
   EXPECT_EQ(r->body, "/prefix/api/v1/query");
 }
 
+TEST(HttpTransport, LineBreaksInAHeaderValueAreRefused) {
+  TestServer server(answer(reply("ok")));
+  auto req = get("/");
+  req.headers["Authorization"] = "Bearer x\r\nX-Injected: yes";
+  auto r = makeTransport(server.url(), {})->send(req);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("invalid header \"Authorization\""), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(server.connections(), 0);
+  auto target = makeTransport(server.url(), {})->send(get("/a b"));
+  ASSERT_FALSE(target);
+}
+
+TEST(HttpTransport, ReplyEndingMidChunkFails) {
+  TestServer server([](ServerConn& c) {
+    c.readRequest();
+    c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly part");
+    c.close();
+  });
+  auto r = makeTransport(server.url(), {})->send(get("/"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, 0);
+  EXPECT_NE(r.error().message.find("reading the reply"), std::string::npos) << r.error().message;
+}
+
 TEST(HttpTransport, BadBaseUrlFailsEveryRequest) {
   auto r = makeTransport("ftp://x", {})->send(get("/"));
   ASSERT_FALSE(r);
