@@ -25,8 +25,8 @@ namespace bhttp = beast::http;
 namespace net = detail::net;
 using namespace std::string_view_literals;
 
-// Idle connections kept per transport, and for how long.
-constexpr size_t kMaxIdle = 4;
+// Idle connections kept per transport (client-go keeps 25 per host), and for how long.
+constexpr size_t kMaxIdle = 16;
 constexpr auto kMaxIdleTime = std::chrono::seconds(30);
 // How much of a streamed body is read at once.
 constexpr size_t kStreamChunk = size_t{64} * 1024;

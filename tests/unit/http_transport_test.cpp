@@ -8,9 +8,12 @@
 #include <fstream>
 #include <thread>
 
+#include "analysis/prometheus_provider.h"
 #include "http/transport.h"
 #include "kube/client_factory.h"
 #include "kube/resource.h"
+#include "registry/distribution_resolver.h"
+#include "registry/reference.h"
 #include "test_certs.h"
 #include "test_server.h"
 
@@ -338,6 +341,56 @@ TEST(HttpTransportAttack, TlsHandshakeThatNeverFinishesFailsAtTheDeadline) {
   auto r = makeTransport(url, {})->send(get("/", milliseconds(400)));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no connection within the deadline"), std::string::npos)
+      << r.error().message;
+  EXPECT_LT(secondsSince(start), 3.0);
+}
+
+// The callers' caps, through their real transports.
+
+TEST(HttpTransportAttack, EndlessPrometheusReplyFailsTheQueryAtItsCap) {
+  TestServer server([](ServerConn& c) {
+    c.readRequest();
+    c.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"status\":\"");
+    const std::string block(size_t{64} * 1024, 'x');
+    while (c.write(block)) {
+    }
+  });
+  analysis::PrometheusOptions options;
+  options.address = server.url();
+  options.maxReplyBytes = 2 * kMiB;
+  auto provider = analysis::PrometheusProvider::create(options);
+  ASSERT_TRUE(provider) << provider.error().message;
+  auto r = provider.value()->query("up");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().reason, analysis::kReasonProviderUnavailable);
+  EXPECT_NE(r.error().message.find("larger than its limit of 2 MiB"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(HttpTransportAttack, EndlessManifestFailsTheResolutionAt4MiB) {
+  TestServer server([](ServerConn& c) {
+    while (auto req = c.readRequest()) {
+      if (req->method == "HEAD") {  // no digest: the resolver GETs the manifest
+        if (!c.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) return;
+        continue;
+      }
+      c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+      while (c.write(chunk)) {
+      }
+      return;
+    }
+  });
+  const std::string hostPort = "127.0.0.1:" + std::to_string(server.port());
+  registry::DistributionResolverOptions options;
+  options.insecureRegistries = {hostPort};
+  registry::DistributionResolver resolver(registry::transportFactory(), options);
+  auto ref = registry::parseImageReference(hostPort + "/models/fraud:1.0");
+  ASSERT_TRUE(ref) << ref.error().message;
+  const auto start = Clock::now();
+  auto r = resolver.resolve(ref.value(), nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("larger than its limit of 4 MiB"), std::string::npos)
       << r.error().message;
   EXPECT_LT(secondsSince(start), 3.0);
 }
