@@ -561,11 +561,15 @@ class HttpTransportTls : public ::testing::Test {
   testutil::Certificate ca_, serverCert_, clientCert_;
 };
 
-TEST_F(HttpTransportTls, ConnectsWhenTheNameMatches) {
+TEST_F(HttpTransportTls, ConnectsWhenTheNameMatchesAndKeepsTheConnection) {
   auto s = server();
-  auto r = makeTransport(s->url("localhost"), trusting())->send(get("/"));
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->body, "sni=localhost client=none");
+  auto t = makeTransport(s->url("localhost"), trusting());
+  for (int i = 0; i < 3; ++i) {
+    auto r = t->send(get("/"));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, "sni=localhost client=none");
+  }
+  EXPECT_EQ(s->connections(), 1);  // TLS 1.3 session tickets do not spoil reuse
 }
 
 TEST_F(HttpTransportTls, FailsWhenTheNameDoesNotMatch) {
