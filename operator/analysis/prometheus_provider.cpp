@@ -126,7 +126,7 @@ core::Result<std::unique_ptr<PrometheusProvider>> PrometheusProvider::create(
                            ": give a bearer token or a username and password, not both",
                        0, kReasonQueryInvalid};
   }
-  if (!factory) factory = http::makeCpprestTransport;
+  if (!factory) factory = http::makeTransport;
   http::TlsOptions tls;
   tls.caPem = options.caPem;
   tls.insecureSkipVerify = options.insecureSkipVerify;
@@ -161,6 +161,7 @@ core::Result<QueryResult> PrometheusProvider::query(const std::string& promql) {
   req.headers["Accept"] = "application/json";
   if (!authorization_.empty()) req.headers["Authorization"] = authorization_;
   req.timeout = options_.timeout;
+  req.maxBodyBytes = options_.maxReplyBytes;
   auto resp = transport_->send(req);
   if (!resp) {
     return core::Error{"Prometheus " + options_.address + " is unreachable (query timeout " +

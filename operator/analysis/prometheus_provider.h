@@ -11,7 +11,7 @@
 namespace mlmodel::analysis {
 
 // Makes the transport for one server ("scheme://host:port") with its TLS settings. Tests
-// inject fakes; the default is http::makeCpprestTransport.
+// inject fakes; the default is http::makeTransport.
 using PrometheusTransportFactory = std::function<std::unique_ptr<http::Transport>(
     const std::string& baseUrl, const http::TlsOptions& tls)>;
 
@@ -27,6 +27,8 @@ struct PrometheusOptions {
   std::string caPem{};  // the CA bundle for an https address; empty: the system's roots
   bool insecureSkipVerify = false;
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // per query
+  // The largest reply read; a longer one fails the query (ProviderUnavailable).
+  std::size_t maxReplyBytes = 8 * http::kMiB;
 };
 
 // Instant queries over the Prometheus HTTP API: GET <address>/api/v1/query?query=...,

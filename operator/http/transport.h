@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <optional>
@@ -10,13 +11,22 @@
 
 namespace mlmodel::http {
 
+inline constexpr std::size_t kMiB = std::size_t{1024} * 1024;
+// What a reply's status line and header fields may take in all.
+inline constexpr std::size_t kMaxHeaderBytes = std::size_t{64} * 1024;
+
 // One HTTP exchange. Header names in a Response are lower-case.
 struct Request {
   std::string method = "GET";
   std::string target;  // path and query, e.g. "/api/v1/pods?limit=500"
   std::map<std::string, std::string> headers;
   std::string body;
+  // send(): the deadline for the whole exchange (connect, TLS handshake, write, header, body).
+  // stream(): the deadline for connect to header; then each line must arrive within it.
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  // send(): the largest body accepted; a longer reply fails the request at once.
+  // stream(): the longest line accepted (and the largest body of a non-2xx reply).
+  std::size_t maxBodyBytes = 8 * kMiB;
 };
 
 struct Response {
@@ -50,8 +60,9 @@ struct StreamResponse {
   std::unique_ptr<LineStream> lines;  // set when status is 2xx
 };
 
-// Sends requests to one server. Implementations: CpprestTransport; fakes in unit tests.
-// A transport-level failure (refused, reset, TLS, timeout) is an Error with code 0.
+// Sends requests to one server; safe to use from several threads at once. Implementations:
+// the Boost.Beast one (makeTransport); fakes in unit tests. A transport-level failure
+// (refused, reset, TLS, deadline, a reply over its limits) is an Error with code 0.
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -65,9 +76,14 @@ struct TlsOptions {
   std::string certPem;
   std::string keyPem;
   bool insecureSkipVerify = false;
+  // The name sent as SNI and checked against the server's certificate; empty: the host of
+  // the base URL (kubeconfig's tls-server-name).
+  std::string serverName;
 };
 
-// A transport over cpprestsdk for `baseUrl` (scheme://host:port).
-std::unique_ptr<Transport> makeCpprestTransport(const std::string& baseUrl, const TlsOptions& tls);
+// A transport for `baseUrl` (http or https://host[:port][/path-prefix]) over Boost.Beast,
+// on the process's shared I/O threads (http/io_runtime.h). A base URL that does not parse
+// or TLS settings that do not load make every request fail with that error.
+std::unique_ptr<Transport> makeTransport(const std::string& baseUrl, const TlsOptions& tls);
 
 }  // namespace mlmodel::http

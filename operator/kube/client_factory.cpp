@@ -8,8 +8,9 @@ std::unique_ptr<Client> makeClient(const Config& config, ClientOptions options) 
   tls.certPem = config.tls.certPem;
   tls.keyPem = config.tls.keyPem;
   tls.insecureSkipVerify = config.tls.insecureSkipVerify;
-  return std::make_unique<Client>(http::makeCpprestTransport(config.server, tls),
-                                  config.credentials, std::move(options));
+  tls.serverName = config.tls.serverName;  // kubeconfig's tls-server-name
+  return std::make_unique<Client>(http::makeTransport(config.server, tls), config.credentials,
+                                  std::move(options));
 }
 
 }  // namespace mlmodel::kube

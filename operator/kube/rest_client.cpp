@@ -69,6 +69,7 @@ http::Request request(std::string method, std::string target, std::string body =
   r.method = std::move(method);
   r.target = std::move(target);
   r.body = std::move(body);
+  r.maxBodyBytes = kMaxReplyBytes;
   return r;
 }
 
@@ -295,6 +296,7 @@ Result<std::unique_ptr<WatchStream>> Client::watch(const ResourceType& type, con
   // The connection stays open for timeoutSeconds; it only counts as dead when nothing,
   // not even a bookmark, arrives for a while longer than that.
   req.timeout = std::chrono::seconds(options.timeoutSeconds + 30);
+  req.maxBodyBytes = kMaxWatchLineBytes;  // per event
   for (int attempt = 1;; ++attempt) {
     if (auto s = authorize(req); !s) return s.error();
     auto r = transport_->stream(req);

@@ -79,6 +79,13 @@ class RequestObserver {
   virtual void observe(const std::string& method, int code, core::Duration latency) = 0;
 };
 
+// The largest reply accepted from the API server: a list page of 500 objects (ListOptions)
+// at ~60 KiB each, with room to spare; a single object is at most ~3 MiB (etcd's limit).
+inline constexpr std::size_t kMaxReplyBytes = 32 * http::kMiB;
+// The longest watch event line: one object at the API server's 3 MiB request limit,
+// as JSON inside the event, with margin.
+inline constexpr std::size_t kMaxWatchLineBytes = 16 * http::kMiB;
+
 struct ClientOptions {
   std::string userAgent = "mlmodel-operator";
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};

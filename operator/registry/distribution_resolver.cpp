@@ -88,8 +88,8 @@ struct DistributionResolver::Context {
   }
 };
 
-TransportFactory cpprestTransportFactory(const http::TlsOptions& tls) {
-  return [tls](const std::string& baseUrl) { return http::makeCpprestTransport(baseUrl, tls); };
+TransportFactory transportFactory(const http::TlsOptions& tls) {
+  return [tls](const std::string& baseUrl) { return http::makeTransport(baseUrl, tls); };
 }
 
 DistributionResolver::DistributionResolver(TransportFactory factory,
@@ -145,6 +145,7 @@ core::Result<http::Response> DistributionResolver::fetchManifest(Context& ctx,
     req.headers["User-Agent"] = options_.userAgent;
     if (auth) req.headers["Authorization"] = *auth;
     req.timeout = options_.timeout;
+    req.maxBodyBytes = kMaxReplyBytes;
     ctx.sentAuth = auth.has_value();
     resp = ctx.transport->send(req);
     if (!resp) {
@@ -222,6 +223,7 @@ core::Result<std::string> DistributionResolver::fetchToken(
 
   http::Request req;
   req.timeout = options_.timeout;
+  req.maxBodyBytes = kMaxReplyBytes;
   req.headers["User-Agent"] = options_.userAgent;
   req.target = realm->pathAndQuery;
   if (ctx.creds && !ctx.creds->identityToken.empty()) {

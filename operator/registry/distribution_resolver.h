@@ -20,8 +20,12 @@ namespace mlmodel::registry {
 using TransportFactory =
     std::function<std::unique_ptr<http::Transport>(const std::string& baseUrl)>;
 
-// Real transports over cpprestsdk, with `tls` for every server.
-TransportFactory cpprestTransportFactory(const http::TlsOptions& tls = {});
+// Real transports (http::makeTransport), with `tls` for every server.
+TransportFactory transportFactory(const http::TlsOptions& tls = {});
+
+// The largest manifest or token reply read from a registry (containers/image's limit too);
+// a longer one fails the resolution.
+inline constexpr std::size_t kMaxReplyBytes = 4 * http::kMiB;
 
 struct DistributionResolverOptions {
   // Registries ("host:port", as written in the image reference) spoken to over plain
@@ -44,7 +48,7 @@ struct DistributionResolverOptions {
 // their expires_in (default 60 s) on the injected clock - so a steady state costs one
 // HEAD. A cached token that is refused is dropped and the challenge answered afresh.
 // Thread-safe.
-//   DistributionResolver resolver(cpprestTransportFactory(), {.insecureRegistries = {...}});
+//   DistributionResolver resolver(transportFactory(), {.insecureRegistries = {...}});
 class DistributionResolver final : public Resolver {
  public:
   explicit DistributionResolver(TransportFactory factory, DistributionResolverOptions options = {});

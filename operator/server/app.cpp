@@ -187,7 +187,7 @@ int runOperator(const Options& o) {
 
   registry::DistributionResolverOptions ropts;
   ropts.insecureRegistries = o.insecureRegistries;
-  registry::DistributionResolver registryResolver(registry::cpprestTransportFactory(), ropts);
+  registry::DistributionResolver registryResolver(registry::transportFactory(), ropts);
   // Models applied together mostly name a few images: one registry request per tag and
   // pull secret every 10 s, not one per model.
   registry::CachingResolver cachedResolver(registryResolver, {});

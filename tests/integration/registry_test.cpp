@@ -81,7 +81,7 @@ class Pusher {
  public:
   Pusher(const std::string& hostPort, std::string authorization)
       : base_("http://" + hostPort),
-        transport_(http::makeCpprestTransport(base_, {})),
+        transport_(http::makeTransport(base_, {})),
         authorization_(std::move(authorization)) {}
 
   // The manifest's digest and its bytes; an empty digest after a failed ADD_FAILURE.
@@ -181,7 +181,7 @@ std::unique_ptr<DistributionResolver> resolverFor(const std::set<std::string>& i
   DistributionResolverOptions o;
   o.insecureRegistries = insecure;
   o.timeout = 5s;
-  return std::make_unique<DistributionResolver>(registry::cpprestTransportFactory(), o);
+  return std::make_unique<DistributionResolver>(registry::transportFactory(), o);
 }
 
 class Registry : public ::testing::Test {
@@ -208,7 +208,7 @@ TEST_F(Registry, ResolvesTagToTheDigestOfThePushedManifest) {
   std::vector<std::string> sent;
   DistributionResolverOptions o;
   o.insecureRegistries = {registry_};
-  auto real = registry::cpprestTransportFactory();
+  auto real = registry::transportFactory();
   DistributionResolver recorded(
       [&](const std::string& url) { return std::make_unique<Recorded>(real(url), sent); }, o);
   const ImageReference ref = parse(registry_ + "/" + repo_ + ":1.0.0");
@@ -347,7 +347,7 @@ class AuthRegistry : public ::testing::Test {
       ::_exit(127);
     }
     // Ready when /v2/ asks for credentials.
-    auto probe = http::makeCpprestTransport("http://" + hostPort_, {});
+    auto probe = http::makeTransport("http://" + hostPort_, {});
     http::Request req;
     req.target = "/v2/";
     req.timeout = 1s;

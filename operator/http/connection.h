@@ -1,0 +1,133 @@
+#pragma once
+
+// One HTTP/1.1 connection over Boost.Beast, plain or TLS, driven from a blocking caller:
+// every call starts an asynchronous operation on the shared I/O threads and waits for it,
+// for a deadline, or for abort() from any thread. Internal to the Beast transport.
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/result.h"
+
+namespace mlmodel::http::detail {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+// The parts of a base URL, "https://host:port/prefix".
+struct Endpoint {
+  bool tls = false;
+  std::string host;        // without the brackets of an IPv6 address
+  std::string port;        // always set: the scheme's default when the URL has none
+  std::string hostHeader;  // the authority as written, for the Host header
+  std::string pathPrefix;  // "" or "/prefix", without a trailing slash
+};
+core::Result<Endpoint> parseBaseUrl(const std::string& url);
+
+bool isIpAddress(const std::string& host);
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // What the read buffer may hold: a whole header (kMaxHeaderBytes) and then some.
+  static constexpr std::size_t kBufferLimit = std::size_t{128} * 1024;
+
+  // `tls` null: plain TCP.
+  Connection(net::io_context& ioc, std::shared_ptr<net::ssl::context> tls);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Resolves, connects and (for TLS) handshakes with SNI and verification against
+  // `verifyName` (when the context verifies at all). Every call returns beast::error::timeout
+  // at `deadline` and net::error::operation_aborted after abort().
+  beast::error_code connect(const Endpoint& endpoint, const std::string& verifyName,
+                            Clock::time_point deadline);
+  beast::error_code write(beast::http::request<beast::http::string_body>& request,
+                          Clock::time_point deadline);
+  template <class Parser>
+  beast::error_code read(Parser& parser, Clock::time_point deadline) {
+    return await(deadline, [&parser](Connection& c, auto done) {
+      c.withStream(
+          [&](auto& s) { beast::http::async_read(s, c.buffer_, parser, std::move(done)); });
+    });
+  }
+  template <class Parser>
+  beast::error_code readHeader(Parser& parser, Clock::time_point deadline) {
+    return await(deadline, [&parser](Connection& c, auto done) {
+      c.withStream(
+          [&](auto& s) { beast::http::async_read_header(s, c.buffer_, parser, std::move(done)); });
+    });
+  }
+  template <class Parser>
+  beast::error_code readSome(Parser& parser, Clock::time_point deadline) {
+    return await(deadline, [&parser](Connection& c, auto done) {
+      c.withStream(
+          [&](auto& s) { beast::http::async_read_some(s, c.buffer_, parser, std::move(done)); });
+    });
+  }
+
+  // Closes the socket; an operation in progress in another thread returns. Thread-safe.
+  void abort();
+  // Idle, nothing buffered, and the peer has not closed: fit to carry another request.
+  bool reusable();
+  // Why the last TLS handshake failed verification ("hostname mismatch", ...), or "".
+  std::string verifyFailure() const { return verifyFailure_; }
+
+  Clock::time_point idleSince{};
+
+ private:
+  // Runs start(*this, done) on the strand and waits for done(ec, ...), the deadline or
+  // abort(). `waitAfterAbort`: a resolve cannot be interrupted, so it is left to finish alone.
+  template <class Start>
+  beast::error_code await(Clock::time_point deadline, Start start, bool waitAfterAbort = true) {
+    auto promise = std::make_shared<std::promise<beast::error_code>>();
+    auto result = promise->get_future();
+    net::post(strand_, [self = shared_from_this(), promise, start = std::move(start)]() mutable {
+      if (self->aborted_) {
+        promise->set_value(net::error::operation_aborted);
+        return;
+      }
+      auto done = net::bind_executor(
+          self->strand_,
+          [self, promise](beast::error_code ec, auto&&...) { promise->set_value(ec); });
+      start(*self, std::move(done));
+    });
+    if (result.wait_until(deadline) == std::future_status::ready) return result.get();
+    abort();
+    if (waitAfterAbort) result.wait();
+    return beast::error::timeout;
+  }
+
+  template <class F>
+  void withStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*plain_);
+    }
+  }
+  beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+  net::strand<net::io_context::executor_type> strand_;
+  net::ip::tcp::resolver resolver_;
+  net::ip::tcp::resolver::results_type endpoints_;
+  std::shared_ptr<net::ssl::context> tlsContext_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  std::atomic<bool> aborted_{false};
+  std::string verifyFailure_;
+};
+
+}  // namespace mlmodel::http::detail
