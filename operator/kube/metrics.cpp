@@ -169,17 +169,4 @@ std::string serializeText(const prometheus::Registry& registry) {
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
-core::Result<std::unique_ptr<prometheus::Exposer>> startMetricsServer(
-    const std::string& address, const std::shared_ptr<prometheus::Registry>& registry) {
-  // civetweb takes "port" or "host:port"; accept Go's ":port" as well.
-  const std::string listen = address.starts_with(':') ? address.substr(1) : address;
-  try {
-    auto exposer = std::make_unique<prometheus::Exposer>(listen);
-    exposer->RegisterCollectable(registry);
-    return exposer;
-  } catch (const std::exception& e) {
-    return core::Error{"metrics server on " + address + ": " + e.what()};
-  }
-}
-
 }  // namespace mlmodel::kube

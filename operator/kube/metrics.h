@@ -1,7 +1,6 @@
 #pragma once
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -32,7 +31,7 @@ namespace mlmodel::kube {
 //   ClientOptions opts{.observer = metrics.requestObserver("10.0.0.1:6443")};
 //   auto queue = makeWorkQueue({.name = "mlmodel", .metrics = &metrics});
 //   metrics.setLeader("mlmodel-operator", true);
-//   auto server = startMetricsServer("0.0.0.0:8080", metrics.registry());
+//   auto text = metrics.serialize();  // served by server/metrics_server.h
 //
 // Thread-safe. Everything this hands out (observers, queue metrics) keeps the registry
 // alive, so it may outlive the Metrics object.
@@ -70,11 +69,5 @@ class Metrics final : public WorkQueueMetricsProvider {
 
 // The whole registry in the Prometheus text exposition format.
 std::string serializeText(const prometheus::Registry& registry);
-
-// Serves `registry` at http://<address>/metrics (address "host:port", or ":port" /
-// "port" for every interface; port 0 picks a free one: see GetListeningPorts()).
-// An Error when the address cannot be bound. Stops when the result is destroyed.
-core::Result<std::unique_ptr<prometheus::Exposer>> startMetricsServer(
-    const std::string& address, const std::shared_ptr<prometheus::Registry>& registry);
 
 }  // namespace mlmodel::kube

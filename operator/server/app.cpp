@@ -27,7 +27,9 @@
 #include "server/event_metrics.h"
 #include "server/health_server.h"
 #include "server/logging.h"
+#include "server/metrics_server.h"
 #include "server/version.h"
+#include "server/work_heartbeat.h"
 
 namespace mlmodel::server {
 namespace {
@@ -216,25 +218,27 @@ int runOperator(const Options& o) {
     }
     return true;
   };
-  auto health = startHealthServer(o.healthProbeBindAddress, synced);
+  // /healthz fails when a worker has been on one key for longer than the limit.
+  WorkHeartbeat heartbeat(core::SystemClock::instance(), o.wedgedWorkerTimeout);
+  auto health = startHealthServer(o.healthProbeBindAddress, synced,
+                                  [&heartbeat] { return heartbeat.wedged(); });
   if (!health) {
     spdlog::error("{}", health.error().message);
     return 1;
   }
-  // The exposer holds collectables weakly: this one lives as long as the function.
   auto eventMetrics = std::make_shared<EventMetrics>(
       [&events] { return static_cast<std::uint64_t>(events.queued()); },
       [&events] { return events.dropped(); });
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<HttpServer> metricsServer;
   if (o.metricsBindAddress != "0") {
-    auto m = kube::startMetricsServer(hostPort(o.metricsBindAddress), metrics.registry());
+    // The server holds the collectables; they read `events`, which outlives it.
+    auto m = startMetricsServer(o.metricsBindAddress,
+                                {metrics.registry(), reconcileMetrics.perModel(), eventMetrics});
     if (!m) {
-      spdlog::error("metrics server: {}", m.error().message);
+      spdlog::error("{}", m.error().message);
       return 1;
     }
-    exposer = std::move(m.value());
-    exposer->RegisterCollectable(reconcileMetrics.perModel());
-    exposer->RegisterCollectable(eventMetrics);
+    metricsServer = std::move(m.value());
   }
   for (auto& c : caches) {
     c->models.start();
@@ -243,6 +247,7 @@ int runOperator(const Options& o) {
   }
 
   auto work = [&](const std::string& key) {
+    const WorkHeartbeat::Beat beat(heartbeat, key);
     const auto start = std::chrono::steady_clock::now();
     auto r = reconciler.reconcile(key);
     const char* result = r.kind == kube::WorkResult::Kind::kRetry          ? "error"
@@ -330,6 +335,7 @@ int runOperator(const Options& o) {
     c->services.stop();
   }
   events.stop(std::chrono::seconds(5));
+  if (metricsServer) metricsServer->stop();
   health.value()->stop();
   spdlog::info("stopped");
   return exitCode.load();

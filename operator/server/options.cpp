@@ -37,6 +37,7 @@ Runs the MLModel controller against the Kubernetes API server.
   --leader-election-namespace NS    namespace of the Lease (default: the operator's own)
   --leader-election-id NAME         name of the Lease (default mlmodel-operator-leader)
   --workers N                       concurrent reconciles (default 8)
+  --wedged-worker-timeout SECONDS   /healthz fails when a reconcile runs this long (default 60)
   --log-level LEVEL                 debug, info, warn or error (default info)
   --log-format FORMAT               text or json (default text)
   --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)
@@ -104,6 +105,19 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
           return core::Error{"--workers: expected a number, got \"" + v + "\""};
         }
         if (o.workers < 1 || o.workers > 64) return core::Error{"--workers: must be 1..64"};
+      }
+    } else if (name == "wedged-worker-timeout") {
+      std::string v;
+      st = take(v);
+      if (st) {
+        int secs = 0;
+        try {
+          secs = std::stoi(v);
+        } catch (const std::exception&) {
+          return core::Error{"--wedged-worker-timeout: expected seconds, got \"" + v + "\""};
+        }
+        if (secs < 1) return core::Error{"--wedged-worker-timeout: must be at least 1"};
+        o.wedgedWorkerTimeout = std::chrono::seconds(secs);
       }
     } else if (name == "log-level") {
       st = take(o.logLevel);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ struct Options {
   std::string leaderElectionNamespace;  // default: the namespace of the kubeconfig/pod
   std::string leaderElectionId = "mlmodel-operator-leader";
   int workers = 8;  // reconciles wait on the API server, not the CPU
+  // /healthz fails once a worker has been on one key this long.
+  std::chrono::seconds wedgedWorkerTimeout{60};
   std::string logLevel = "info";
   std::string logFormat = "text";
   std::set<std::string> insecureRegistries;  // host:port spoken to over plain HTTP

@@ -18,7 +18,6 @@ using mlmodel::kube::Client;
 using mlmodel::kube::ClientOptions;
 using mlmodel::kube::makeWorkQueue;
 using mlmodel::kube::Metrics;
-using mlmodel::kube::startMetricsServer;
 using mlmodel::testutil::FakeTransport;
 
 namespace {
@@ -174,19 +173,4 @@ TEST(MetricsTest, SeriesOutliveTheMetricsObject) {
   queueMetrics->added();
   EXPECT_EQ(sample(mlmodel::kube::serializeText(*registry), R"(workqueue_adds_total{name="q"})"),
             1);
-}
-
-TEST(MetricsTest, MetricsServerBindsAFreePort) {
-  Metrics metrics;
-  auto server = startMetricsServer("127.0.0.1:0", metrics.registry());
-  ASSERT_TRUE(server) << server.error().message;
-  ASSERT_FALSE(server.value()->GetListeningPorts().empty());
-  EXPECT_GT(server.value()->GetListeningPorts().front(), 0);
-}
-
-TEST(MetricsTest, MetricsServerSaysWhyItCannotBind) {
-  Metrics metrics;
-  auto bad = startMetricsServer("not-an-address:x", metrics.registry());
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("not-an-address:x"), std::string::npos);
 }

@@ -13,6 +13,16 @@ TEST(ServerOptions, DefaultsFollowControllerRuntime) {
   EXPECT_EQ(o->healthProbeBindAddress, ":8081");
   EXPECT_FALSE(o->leaderElect);
   EXPECT_TRUE(o->namespaces.empty());
+  EXPECT_EQ(o->wedgedWorkerTimeout, std::chrono::seconds(60));
+}
+
+TEST(ServerOptions, WedgedWorkerTimeoutIsInSeconds) {
+  EXPECT_EQ(parseOptions({"--wedged-worker-timeout=5"})->wedgedWorkerTimeout,
+            std::chrono::seconds(5));
+  EXPECT_EQ(parseOptions({"--wedged-worker-timeout", "0"}).error().message,
+            "--wedged-worker-timeout: must be at least 1");
+  EXPECT_EQ(parseOptions({"--wedged-worker-timeout", "soon"}).error().message,
+            "--wedged-worker-timeout: expected seconds, got \"soon\"");
 }
 
 TEST(ServerOptions, ParsesBothFlagSpellings) {

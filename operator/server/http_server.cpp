@@ -1,0 +1,308 @@
+#include "server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace mlmodel::server {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+// What one server's connections share; connections hold it, so it outlives them.
+struct Shared {
+  std::map<std::string, HttpHandler> routes;
+  HttpServerOptions options;
+  std::atomic<std::size_t> active{0};
+};
+
+// What a refused connection may still send us before we close: read (and drop) so that
+// the close is a FIN after our reply, not a reset that could discard it at the client.
+constexpr std::size_t kDrainBytes = std::size_t{64} * 1024;
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
+
+// One accepted connection. Everything runs on the server's single thread.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        shared_(std::move(shared)),
+        // The header cap is the parser's; the buffer holds a little more than one header.
+        buffer_(shared_->options.maxHeaderBytes + 1024) {}
+  ~Session() { shared_->active.fetch_sub(1); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start() {
+    arm(shared_->options.headerTimeout);
+    readHeader();
+  }
+
+ private:
+  // Closes the socket when `d` passes; a later arm() (or close) supersedes it.
+  void arm(std::chrono::milliseconds d) {
+    const auto generation = ++generation_;
+    timer_.expires_after(d);
+    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (!ec && generation == self->generation_) self->close();
+    });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    ++generation_;
+    timer_.cancel();
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  void readHeader() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.maxHeaderBytes));
+    parser_->body_limit(0);
+    bhttp::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->onHeader(ec); });
+  }
+
+  void onHeader(error_code ec) {
+    if (closed_) return;
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      reply(431, "request header fields too large\n", false, true);
+      return;
+    }
+    if (ec == bhttp::error::body_limit) {  // a Content-Length over 0: see readHeader()
+      reply(413, "request bodies are not accepted\n", false, true);
+      return;
+    }
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+      close();
+      return;
+    }
+    if (ec) {
+      reply(400, "bad request\n", false, true);
+      return;
+    }
+    const auto& req = parser_->get();
+    const bool head = req.method() == bhttp::verb::head;
+    // No endpoint takes a body, and an unread one would be parsed as the next request.
+    if (parser_->chunked() || (parser_->content_length() && *parser_->content_length() > 0)) {
+      reply(413, "request bodies are not accepted\n", head, true);
+      return;
+    }
+    if (req.method() != bhttp::verb::get && !head) {
+      reply(405, "method not allowed\n", false, !req.keep_alive());
+      return;
+    }
+    const std::string target(req.target());
+    const std::string path = target.substr(0, target.find('?'));
+    const auto route = shared_->routes.find(path);
+    if (route == shared_->routes.end()) {
+      reply(404, "not found\n", head, !req.keep_alive());
+      return;
+    }
+    HttpResponse r;
+    try {
+      r = route->second();
+    } catch (const std::exception& e) {
+      spdlog::error("serving {}: {}", path, e.what());
+      r = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"};
+    }
+    respond(std::move(r), head, !req.keep_alive());
+  }
+
+  void reply(unsigned status, std::string body, bool head, bool closeAfter) {
+    respond(HttpResponse{status, "text/plain; charset=utf-8", std::move(body)}, head, closeAfter);
+  }
+
+  void respond(HttpResponse r, bool head, bool closeAfter) {
+    closeAfter_ = closeAfter;
+    response_ = {};
+    response_.version(11);
+    response_.result(r.status);
+    response_.set(bhttp::field::content_type, r.contentType);
+    if (r.status == 405) response_.set(bhttp::field::allow, "GET, HEAD");
+    response_.keep_alive(!closeAfter);
+    response_.body() = std::move(r.body);
+    response_.prepare_payload();
+    // HEAD: the same headers, Content-Length included, and no body.
+    if (head) response_.body().clear();
+    arm(shared_->options.writeTimeout);
+    bhttp::async_write(socket_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->onWritten(ec);
+    });
+  }
+
+  void onWritten(error_code ec) {
+    if (closed_) return;
+    if (ec) {
+      close();
+      return;
+    }
+    if (closeAfter_) {
+      drainAndClose();
+      return;
+    }
+    if (buffer_.size() > 0) {  // a pipelined request is already here
+      arm(shared_->options.headerTimeout);
+      readHeader();
+      return;
+    }
+    // Keep-alive: wait (idle timeout) for the next request to start, then give its
+    // headers the header timeout.
+    arm(shared_->options.idleTimeout);
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code e) {
+      if (self->closed_) return;
+      if (e) {
+        self->close();
+        return;
+      }
+      self->arm(self->shared_->options.headerTimeout);
+      self->readHeader();
+    });
+  }
+
+  void drainAndClose() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    arm(kDrainTime);
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
+                              if (self->closed_) return;
+                              self->drained_ += n;
+                              if (ec || self->drained_ >= kDrainBytes) {
+                                self->close();
+                              } else {
+                                self->drain();
+                              }
+                            });
+  }
+
+  tcp::socket socket_;
+  net::steady_timer timer_;
+  std::shared_ptr<Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  std::array<char, 4096> scratch_{};
+  std::size_t drained_ = 0;
+  std::uint64_t generation_ = 0;
+  bool closed_ = false;
+  bool closeAfter_ = false;
+};
+
+class AsioHttpServer final : public HttpServer {
+ public:
+  explicit AsioHttpServer(std::shared_ptr<Shared> shared)
+      : shared_(std::move(shared)), acceptor_(ioc_), retry_(ioc_) {}
+  ~AsioHttpServer() override { stop(); }
+  AsioHttpServer(const AsioHttpServer&) = delete;
+  AsioHttpServer& operator=(const AsioHttpServer&) = delete;
+
+  core::Status listen(const std::string& address) {
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos) return core::Error{"no port in \"" + address + "\""};
+    std::string host = address.substr(0, colon);
+    const std::string port = address.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (host.empty()) host = "0.0.0.0";
+    error_code ec;
+    tcp::resolver resolver(ioc_);
+    const auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return core::Error{"resolving " + address + ": " + (ec ? ec.message() : "no address")};
+    }
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    if (acceptor_.open(endpoint.protocol(), ec) ||
+        acceptor_.set_option(tcp::acceptor::reuse_address(true), ec) ||
+        acceptor_.bind(endpoint, ec) ||
+        acceptor_.listen(net::socket_base::max_listen_connections, ec)) {
+      return core::Error{"listening on " + address + ": " + ec.message()};
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    accept();
+    thread_ = std::thread([this] { ioc_.run(); });
+    return core::Ok{};
+  }
+
+  unsigned short port() const override { return port_; }
+  std::size_t connections() const override { return shared_->active.load(); }
+
+  void stop() override {
+    if (stopped_.exchange(true)) return;
+    ioc_.stop();
+    if (thread_.joinable()) thread_.join();
+    error_code ignored;
+    acceptor_.close(ignored);  // the thread is gone: nothing else touches it now
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(ioc_, [this](error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors, say: try again shortly rather than spin.
+        retry_.expires_after(std::chrono::milliseconds(50));
+        retry_.async_wait([this](error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      if (shared_->active.load() >= shared_->options.maxConnections) {
+        error_code ignored;
+        socket.close(ignored);  // the ones already open keep working
+      } else {
+        shared_->active.fetch_add(1);
+        std::make_shared<Session>(std::move(socket), shared_)->start();
+      }
+      accept();
+    });
+  }
+
+  std::shared_ptr<Shared> shared_;
+  net::io_context ioc_{1};
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<HttpServer>> startHttpServer(const std::string& address,
+                                                          std::map<std::string, HttpHandler> routes,
+                                                          HttpServerOptions options) {
+  auto shared = std::make_shared<Shared>();
+  shared->routes = std::move(routes);
+  shared->options = options;
+  auto server = std::make_unique<AsioHttpServer>(std::move(shared));
+  if (auto s = server->listen(address); !s) return s.error();
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace mlmodel::server
