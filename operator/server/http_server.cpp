@@ -97,8 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
       close();
       return;
     }
-    if (ec) {
-      reply(400, "bad request\n", false, true);
+    if (ec) {  // HTTP/1.0 and 1.1 only: Beast refuses other versions (the HTTP/2 preface too)
+      reply(400, "bad request: " + ec.message() + "\n", false, true);
       return;
     }
     const auto& req = parser_->get();

@@ -233,6 +233,30 @@ TEST(HttpServerTest, RequestBodiesAreRefusedAndTheConnectionClosed) {
   }
 }
 
+TEST(HttpServerTest, Http2IsNotOffered) {
+  auto server = healthServer([] { return true; });
+  {
+    Client c(server->port());
+    ASSERT_TRUE(c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+    const auto r = c.response();
+    EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;  // the preface is not HTTP/1.x
+    EXPECT_TRUE(c.waitClosed(milliseconds(2000)));
+  }
+  {
+    Client c(server->port());
+    ASSERT_TRUE(c.send("GET /healthz HTTP/1.2\r\nHost: x\r\n\r\n"));
+    const auto r = c.response();
+    EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
+    EXPECT_NE(r.find("bad version"), std::string::npos) << r;
+    EXPECT_TRUE(c.waitClosed(milliseconds(2000)));
+  }
+  Client c(server->port());
+  ASSERT_TRUE(
+      c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+             "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"));
+  EXPECT_EQ(c.response().rfind("HTTP/1.1 200", 0), 0u);
+}
+
 TEST(HttpServerTest, HeaderOverTheCapIs431AndClosed) {
   auto server = healthServer([] { return true; });
   Client c(server->port());
