@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <list>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -23,11 +25,17 @@ namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
+class Session;
+
 // What one server's connections share; connections hold it, so it outlives them.
 struct Shared {
   std::map<std::string, HttpHandler> routes;
   HttpServerOptions options;
   std::atomic<std::size_t> active{0};
+  // Connections waiting for a request's headers, longest first: at the connection cap a
+  // new one displaces the front, so slow or idle clients cannot keep a probe out.
+  // Touched only on the server's thread.
+  std::list<std::weak_ptr<Session>> waiting;
 };
 
 // What a refused connection may still send us before we close: read (and drop) so that
@@ -44,7 +52,10 @@ class Session : public std::enable_shared_from_this<Session> {
         shared_(std::move(shared)),
         // The header cap is the parser's; the buffer holds a little more than one header.
         buffer_(shared_->options.maxHeaderBytes + 1024) {}
-  ~Session() { shared_->active.fetch_sub(1); }
+  ~Session() {
+    leaveWaiting();
+    shared_->active.fetch_sub(1);
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -52,6 +63,9 @@ class Session : public std::enable_shared_from_this<Session> {
     arm(shared_->options.headerTimeout);
     readHeader();
   }
+
+  // Closes this connection to make room for a new one (it was waiting for headers).
+  void displace() { close(); }
 
  private:
   // Closes the socket when `d` passes; a later arm() (or close) supersedes it.
@@ -63,7 +77,19 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void enterWaiting() {
+    if (waiting_ || closed_) return;
+    waiting_ = shared_->waiting.insert(shared_->waiting.end(), weak_from_this());
+  }
+
+  void leaveWaiting() {
+    if (!waiting_) return;
+    shared_->waiting.erase(*waiting_);
+    waiting_.reset();
+  }
+
   void close() {
+    leaveWaiting();
     if (closed_) return;
     closed_ = true;
     ++generation_;
@@ -74,6 +100,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void readHeader() {
+    enterWaiting();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.maxHeaderBytes));
     parser_->body_limit(0);
@@ -83,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void onHeader(error_code ec) {
+    leaveWaiting();
     if (closed_) return;
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       reply(431, "request header fields too large\n", false, true);
@@ -169,6 +197,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // Keep-alive: wait (idle timeout) for the next request to start, then give its
     // headers the header timeout.
     arm(shared_->options.idleTimeout);
+    enterWaiting();
     socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code e) {
       if (self->closed_) return;
       if (e) {
@@ -209,6 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   std::uint64_t generation_ = 0;
+  std::optional<std::list<std::weak_ptr<Session>>::iterator> waiting_;
   bool closed_ = false;
   bool closeAfter_ = false;
 };
@@ -272,15 +302,27 @@ class AsioHttpServer final : public HttpServer {
         });
         return;
       }
-      if (shared_->active.load() >= shared_->options.maxConnections) {
+      if (shared_->active.load() >= shared_->options.maxConnections && !displaceLongestWaiting()) {
         error_code ignored;
-        socket.close(ignored);  // the ones already open keep working
+        socket.close(ignored);  // every open one is being answered: they keep working
       } else {
         shared_->active.fetch_add(1);
         std::make_shared<Session>(std::move(socket), shared_)->start();
       }
       accept();
     });
+  }
+
+  // At the cap: closes the connection that has waited longest for headers (a slow-loris
+  // or an idle keep-alive); false when none waits. The count drops once it is gone, so
+  // the cap may be passed by the connections still closing.
+  bool displaceLongestWaiting() {
+    if (shared_->waiting.empty()) return false;
+    // Never expired here: a session leaves the list in its destructor, on this thread.
+    auto session = shared_->waiting.front().lock();
+    if (!session) return false;
+    session->displace();  // leaves the list as it closes
+    return true;
   }
 
   std::shared_ptr<Shared> shared_;

@@ -33,7 +33,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds headerTimeout{5000};       // accept (or keep-alive start) to headers
   std::chrono::milliseconds idleTimeout{60000};        // keep-alive wait for the next request
   std::chrono::milliseconds writeTimeout{10000};       // to write one response
-  std::size_t maxConnections = 64;                     // beyond: closed at accept
+  // At the cap a new connection displaces the one that has waited longest for a
+  // request's headers (slow or idle); only when every one is being answered is it closed.
+  std::size_t maxConnections = 64;
 };
 
 class HttpServer {

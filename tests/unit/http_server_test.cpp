@@ -313,7 +313,7 @@ TEST(HttpServerTest, HalfOpenConnectionsDoNotStopAScrape) {
             << std::chrono::duration_cast<std::chrono::microseconds>(took).count() << " us\n";
 }
 
-TEST(HttpServerTest, ConnectionsBeyondTheLimitAreClosedWhileOpenOnesWork) {
+TEST(HttpServerTest, AtTheCapANewConnectionDisplacesTheLongestWaiting) {
   HttpServerOptions options;
   options.maxConnections = 4;
   auto server = metricsServer(options);
@@ -325,12 +325,35 @@ TEST(HttpServerTest, ConnectionsBeyondTheLimitAreClosedWhileOpenOnesWork) {
     ASSERT_EQ(c->response().rfind("HTTP/1.1 200", 0), 0u);
   }
   EXPECT_EQ(server->connections(), 4u);
-  Client refused(server->port());
-  ASSERT_TRUE(refused.connected());
-  EXPECT_TRUE(refused.waitClosed(milliseconds(1000)));
-  EXPECT_EQ(refused.readUntil([](const std::string&) { return true; }, milliseconds(0)), "");
-  ASSERT_TRUE(open[0]->send(get("/metrics")));
-  EXPECT_EQ(open[0]->response().rfind("HTTP/1.1 200", 0), 0u);
+  // All four now wait (keep-alive) for their next request: the newcomer is served and
+  // the one that has waited longest is closed; the others keep working.
+  Client newcomer(server->port());
+  ASSERT_TRUE(newcomer.send(get("/metrics")));
+  EXPECT_EQ(newcomer.response().rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_TRUE(open[0]->waitClosed(milliseconds(1000)));
+  for (std::size_t i = 1; i < open.size(); ++i) {
+    ASSERT_TRUE(open[i]->send(get("/metrics")));
+    EXPECT_EQ(open[i]->response().rfind("HTTP/1.1 200", 0), 0u) << "connection " << i;
+  }
+}
+
+TEST(HttpServerTest, AFloodOfSlowClientsDoesNotKeepAProbeOut) {
+  HttpServerOptions options;
+  options.maxConnections = 8;
+  options.headerTimeout = std::chrono::seconds(30);  // the flood outlasts the test
+  auto server = healthServer([] { return true; }, {}, options);
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<Client>(server->port()));
+    ASSERT_TRUE(slow.back()->send("GET /healthz HTTP/1.1\r\nX-Slow: a"));  // never finished
+  }
+  const auto start = SteadyClock::now();
+  Client probe(server->port());
+  ASSERT_TRUE(probe.send(get("/healthz")));
+  EXPECT_EQ(probe.response().rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(1));
+  // Never more than the cap plus the displaced ones still closing.
+  EXPECT_LE(server->connections(), 9u);
 }
 
 TEST(HttpServerTest, AnEndlessHeaderGets431AtTheCapAndMemoryStaysBounded) {
