@@ -3,7 +3,8 @@
 # (the real node of the local cluster): tags 1.0.0, 2.0.0, 3.0.0, 4.0.0 run IRIS_PROFILE
 # v1, v2, v3 and v4 of the same server and trained file. hack/build-image.sh does the work:
 # iris-server (stripped) with its shared libraries, iris_models.json, non-root (65532),
-# port 8080, OCI labels. Tag `loadgen` is the load generator's image instead (iris-loadgen,
+# port 8080, IRIS_DRAIN_MS=2000 (a deleted pod answers 2 s more while its endpoint goes),
+# OCI labels. Tag `loadgen` is the load generator's image instead (iris-loadgen,
 # the same trained file for its samples), pushed as REPO-loadgen:1.0.0. Prints one line per
 # tag on stdout: "TAG DIGEST".
 #
@@ -84,6 +85,7 @@ for tag in "${tags[@]}"; do
     --binary "$server:/usr/local/bin/iris-server" --strip --file "$models:$MODEL_FILE" \
     --user nonroot:65532:65532 --entrypoint /usr/local/bin/iris-server --port 8080 \
     --env "IRIS_PROFILE=$profile" --env "IRIS_MODEL_FILE=$MODEL_FILE" --env PORT=8080 \
+    --env IRIS_DRAIN_MS=2000 \
     --no-ca-certs --mtime "$epoch" \
     --label "org.opencontainers.image.title=mlmodel-iris" \
     --label "org.opencontainers.image.description=iris classifier $profile: $what (KServe V2 REST)" \

@@ -17,6 +17,8 @@
 //                    --max-body      65536
 //                    --read-timeout-ms 10000
 //                    --max-connections 256
+//   IRIS_DRAIN_MS    --drain-ms      0             (on SIGTERM: readiness 503, still serving
+//                                                  this long; the images set 3000)
 //
 // Prints "iris-server: listening on ADDRESS:PORT ..." on stdout once it accepts requests.
 #include <charconv>
@@ -52,6 +54,7 @@ const std::map<std::string, std::string> kEnvOf = {
     {"max-body", ""},
     {"max-connections", ""},
     {"read-timeout-ms", ""},
+    {"drain-ms", "IRIS_DRAIN_MS"},
 };
 
 std::map<std::string, std::string> settings(int argc, char** argv) {
@@ -130,6 +133,13 @@ int main(int argc, char** argv) {
     options.maxConnections = number(s, "max-connections", options.maxConnections);
     options.readTimeout =
         std::chrono::milliseconds(number<long>(s, "read-timeout-ms", options.readTimeout.count()));
+    options.drain = std::chrono::milliseconds(number<long>(s, "drain-ms", 0));
+    options.onDrain = [&handler, &options] {
+      handler.drain();
+      std::cout << "iris-server: SIGTERM: not ready, serving " << options.drain.count()
+                << " ms more" << std::endl;
+    };
+    if (options.drain.count() < 0) throw std::invalid_argument("--drain-ms must be >= 0");
     if (options.threads < 1 || options.threads > 64) {
       throw std::invalid_argument("--threads must be within [1, 64]");
     }

@@ -89,8 +89,9 @@ Reply Handler::handle(http::verb method, const std::string& target, const std::s
   const bool get = method == http::verb::get;
   if (path == "/v2/health/live" || path == "/v2/health/ready") {
     if (!get) return error(http::status::method_not_allowed, "use GET");
-    return json(http::status::ok,
-                path.ends_with("live") ? R"({"live":true})" : R"({"ready":true})");
+    if (path.ends_with("live")) return json(http::status::ok, R"({"live":true})");
+    if (draining_) return json(http::status::service_unavailable, R"({"ready":false})");
+    return json(http::status::ok, R"({"ready":true})");
   }
   if (path == "/v2" || path == "/v2/") {
     if (!get) return error(http::status::method_not_allowed, "use GET");
@@ -285,16 +286,32 @@ struct Server::Impl {
         handler(h),
         ioc(options.threads),
         acceptor(net::make_strand(ioc)),
-        signals(ioc, SIGTERM, SIGINT) {
+        signals(ioc, SIGTERM, SIGINT),
+        drainTimer(ioc) {
     const tcp::endpoint ep(net::ip::make_address(options.address), options.port);
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen(net::socket_base::max_listen_connections);
     signals.async_wait([this](beast::error_code ec, int) {
-      if (!ec) stopNow();
+      if (!ec) onSignal();
     });
     accept();
+  }
+
+  void onSignal() {
+    if (options.drain.count() <= 0) {
+      stopNow();
+      return;
+    }
+    if (options.onDrain) options.onDrain();
+    drainTimer.expires_after(options.drain);
+    drainTimer.async_wait([this](beast::error_code ec) {
+      if (!ec) stopNow();
+    });
+    signals.async_wait([this](beast::error_code ec, int) {
+      if (!ec) stopNow();
+    });
   }
 
   void accept() {
@@ -318,6 +335,7 @@ struct Server::Impl {
       beast::error_code ignored;
       acceptor.close(ignored);
       signals.cancel(ignored);
+      drainTimer.cancel();
       ioc.stop();
     });
   }
@@ -329,6 +347,7 @@ struct Server::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::signal_set signals;
+  net::steady_timer drainTimer;
 };
 
 Server::Server(ServerOptions options, const Handler& handler)

@@ -12,9 +12,11 @@
 //   GET  /v2/models/<name>[/versions/<v>]/ready
 //   POST /v2/models/<name>[/versions/<v>]/infer      counted in model_requests_total
 
+#include <atomic>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +34,11 @@ struct ServerOptions {
   std::chrono::milliseconds writeTimeout{10000};
   std::size_t maxConnections = 256;
   int threads = 2;
+  // On SIGTERM keep serving this long (after onDrain) before stopping, so that requests
+  // kube-proxy still sends while the endpoint is being removed are answered; 0: stop at
+  // once. A second signal stops at once.
+  std::chrono::milliseconds drain{0};
+  std::function<void()> onDrain;
 };
 
 // One answer, before it is written: what the transport needs and what metrics record.
@@ -55,9 +62,12 @@ class Handler {
   bool isInference(const std::string& target) const;
   // Records a written reply in the metrics.
   void record(const Reply& reply, double seconds) const;
+  // From now on the readiness endpoints answer 503 (inference goes on): the pod is leaving.
+  void drain() { draining_ = true; }
 
  private:
   Identity id_;
+  std::atomic<bool> draining_{false};
   ServedModel& model_;
   Metrics& metrics_;
 };

@@ -72,6 +72,11 @@ class ServerProcess {
     return waitExit();
   }
 
+  // Sends SIGTERM and returns at once (the server drains meanwhile); then wait().
+  void signal() { kill(pid_, SIGTERM); }
+  int wait() { return waitExit(); }
+  std::string line(std::chrono::milliseconds timeout) { return readLine(timeout); }
+
  private:
   int waitExit() {
     int status = 0;
@@ -344,6 +349,25 @@ TEST(IrisServer, KeepsAnHttp10ConnectionAliveWhenAsked) {
     EXPECT_EQ(res.result_int(), 200U);
     EXPECT_TRUE(res.keep_alive());
   }
+}
+
+// A pod being deleted: SIGTERM turns readiness to 503 (its endpoint goes) while requests
+// that still arrive are answered for --drain-ms, then it exits 0.
+TEST(IrisServer, DrainsOnSigtermBeforeStopping) {
+  ServerProcess server({"--drain-ms", "1500"});
+  ASSERT_EQ(get(server.port(), "/v2/health/ready").status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  server.signal();
+  EXPECT_NE(server.line(std::chrono::seconds(5)).find("not ready, serving 1500 ms more"),
+            std::string::npos);
+  EXPECT_EQ(get(server.port(), "/v2/health/ready").status, 503);
+  EXPECT_EQ(get(server.port(), "/v2/health/live").status, 200);
+  const Answer a = request(server.port(), http::verb::post, "/v2/models/iris/infer", kSetosa);
+  EXPECT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(server.wait(), 0);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(1400));
+  EXPECT_LT(took, std::chrono::seconds(5));
 }
 
 TEST(IrisServer, RefusesBadSettings) {
