@@ -77,6 +77,13 @@ bool replayable(const std::string& method) {
          method == "DELETE";
 }
 
+// A kept connection the server closed meanwhile fails before any reply byte: such a
+// request is sent once more on a fresh connection, if sending it twice is harmless.
+bool retryOnFreshConnection(bool reused, int attempt, bool gotSome, const beast::error_code& ec,
+                            const std::string& method) {
+  return reused && attempt == 0 && !gotSome && ec != beast::error::timeout && replayable(method);
+}
+
 template <class Fields>
 std::map<std::string, std::string> headersOf(const Fields& fields) {
   std::map<std::string, std::string> out;
@@ -227,11 +234,8 @@ class BeastTransport final : public Transport {
         }
       }
       if (ec) {
-        // A kept connection the server closed meanwhile: once more on a fresh one.
-        if (reused && attempt == 0 && !parser.got_some() && ec != beast::error::timeout &&
-            replayable(request.method)) {
+        if (retryOnFreshConnection(reused, attempt, parser.got_some(), ec, request.method))
           continue;
-        }
         return failure(request, describe(ec, request, phase));
       }
       Response out;
@@ -266,8 +270,7 @@ class BeastTransport final : public Transport {
         ec = c.readHeader(*parser, deadline);
       }
       if (ec) {
-        if (reused && attempt == 0 && !parser->got_some() && ec != beast::error::timeout &&
-            replayable(request.method)) {
+        if (retryOnFreshConnection(reused, attempt, parser->got_some(), ec, request.method)) {
           continue;
         }
         return failure(request, describe(ec, request, phase));

@@ -6,28 +6,10 @@
 #   loadgen-cpp.sh SERVER_BINARY LOADGEN_BINARY MODEL_JSON
 set -euo pipefail
 server=$1 loadgen=$2 models=$3
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-  return 0
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
-start() {  # start PROFILE VERSION: sets pid and port
-  "$server" --address 127.0.0.1 --port 0 --model-file "$models" --profile "$1" --version "$2" >"$work/out" 2>&1 &
-  pid=$!
-  port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  fail "iris-server did not start: $(cat "$work/out")"
-}
-stop() { kill "$pid"; wait "$pid" || true; pid=""; }
+start() { start_server "$1" --profile "$1" --version "$2"; }  # start PROFILE VERSION
+stop() { stop_server; }
 ticks() { awk -v c="$1" -v v="$2" 'NF == 5 && $1 ~ /^[0-9]+$/ && $2 == c && $3 == v {n += $4; r += $5} END {print n+0, r+0}' "$work/load"; }
 
 start v1 1.0.0

@@ -5,29 +5,10 @@
 #   loadgen.sh SERVER_BINARY MODEL_JSON LOADGEN_PY
 set -euo pipefail
 server=$1 models=$2 loadgen=$3
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-  return 0
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
 
-start() {  # start PROFILE [flags...]: sets pid and port
-  "$server" --address 127.0.0.1 --port 0 --model-file "$models" --profile "$@" >"$work/out" 2>&1 &
-  pid=$!
-  port=""
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  echo "FAIL: iris-server did not start:" >&2
-  cat "$work/out" >&2
-  exit 1
-}
-stop() { kill "$pid"; wait "$pid" || true; pid=""; }
+start() { start_server "$1" --profile "$@"; }  # start PROFILE [flags...]
+stop() { stop_server; }
 
 run() {  # run PROFILE [loadgen flags...]: prints the JSON result
   python3 "$loadgen" --url "http://127.0.0.1:$port" --samples "$models" --split all \

@@ -7,30 +7,12 @@
 set -euo pipefail
 server=$1 models=$2 loadgen=$3
 command -v prometheus >/dev/null || { echo "prediction-mix: prometheus missing (hack/install-deps.sh)" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-  return 0
-}
-trap cleanup EXIT
-
-start_server() {  # start_server VERSION PROFILE: sets port
-  "$server" --address 127.0.0.1 --port 0 --model-file "$models" --namespace demo \
-    --version "$1" --profile "$2" --seed 9 >"$work/$1.out" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.out")
-    [ -n "$port" ] && return 0
-    sleep 0.1
-  done
-  echo "iris-server $1 did not start" >&2; return 1
-}
-start_server 1.0.0 v1 && p1=$port
-start_server 3.0.0 v3 && p3=$port
-start_server 4.0.0 v4 && p4=$port
+. "$(dirname "$0")/lib.sh"
+# start_version VERSION PROFILE: lib.sh's start_server with this test's settings; sets port.
+start_version() { start_server "$1" --namespace demo --version "$1" --profile "$2" --seed 9; }
+start_version 1.0.0 v1 && p1=$port
+start_version 3.0.0 v3 && p3=$port
+start_version 4.0.0 v4 && p4=$port
 
 cat >"$work/prometheus.yml" <<YAML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
