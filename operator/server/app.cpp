@@ -28,6 +28,7 @@
 #include "server/health_server.h"
 #include "server/logging.h"
 #include "server/metrics_server.h"
+#include "server/secure_metrics.h"
 #include "server/version.h"
 #include "server/work_heartbeat.h"
 
@@ -231,9 +232,17 @@ int runOperator(const Options& o) {
       [&events] { return events.dropped(); });
   std::unique_ptr<HttpServer> metricsServer;
   if (o.metricsBindAddress != "0") {
+    auto security = metricsSecurity(o, cfg.value(), copts);
+    if (!security) {
+      spdlog::error("{}", security.error().message);
+      return 1;
+    }
+    HttpServerOptions serving;
+    serving.tls = security->tls;
     // The server holds the collectables; they read `events`, which outlives it.
     auto m = startMetricsServer(o.metricsBindAddress,
-                                {metrics.registry(), reconcileMetrics.perModel(), eventMetrics});
+                                {metrics.registry(), reconcileMetrics.perModel(), eventMetrics},
+                                serving, security->reviewer);
     if (!m) {
       spdlog::error("{}", m.error().message);
       return 1;

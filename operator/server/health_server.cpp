@@ -15,13 +15,13 @@ core::Result<std::unique_ptr<HttpServer>> startHealthServer(const std::string& a
                                                             HttpServerOptions options) {
   auto healthz = [live = std::move(live)]() -> HttpResponse {
     if (live) {
-      if (auto why = live(); !why.empty()) return {500, "text/plain; charset=utf-8", why + "\n"};
+      if (auto why = live(); !why.empty()) return textResponse(500, why + "\n");
     }
-    return {200, "text/plain; charset=utf-8", "ok"};
+    return textResponse(200, "ok");
   };
   auto readyz = [ready = std::move(ready)]() -> HttpResponse {
-    if (ready && !ready()) return {503, "text/plain; charset=utf-8", "caches not synced"};
-    return {200, "text/plain; charset=utf-8", "ok"};
+    if (ready && !ready()) return textResponse(503, "caches not synced");
+    return textResponse(200, "ok");
   };
   std::map<std::string, HttpHandler> routes{
       {"/healthz", healthz}, {"/livez", healthz}, {"/readyz", std::move(readyz)}};

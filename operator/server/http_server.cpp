@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace mlmodel::server {
@@ -24,18 +27,25 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+using TlsStream = net::ssl::stream<tcp::socket>;
 
-class Session;
+// What the server's bookkeeping needs of a connection, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes this connection to make room for a new one (it was waiting for headers).
+  virtual void displace() = 0;
+};
 
 // What one server's connections share; connections hold it, so it outlives them.
 struct Shared {
-  std::map<std::string, HttpHandler> routes;
+  std::map<std::string, AsyncHttpHandler> routes;
   HttpServerOptions options;
   std::atomic<std::size_t> active{0};
   // Connections waiting for a request's headers, longest first: at the connection cap a
   // new one displaces the front, so slow or idle clients cannot keep a probe out.
   // Touched only on the server's thread.
-  std::list<std::weak_ptr<Session>> waiting;
+  std::list<std::weak_ptr<SessionBase>> waiting;
 };
 
 // What a refused connection may still send us before we close: read (and drop) so that
@@ -43,16 +53,22 @@ struct Shared {
 constexpr std::size_t kDrainBytes = std::size_t{64} * 1024;
 constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
-// One accepted connection. Everything runs on the server's single thread.
-class Session : public std::enable_shared_from_this<Session> {
+// One accepted connection, plain (tcp::socket) or TLS (TlsStream). Everything runs on
+// the server's single thread, but for the Respond an AsyncHttpHandler is given, which
+// posts back to it.
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
+  // `tls` is the context of a TLS stream (kept alive with it); null for a plain one.
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared,
+          std::shared_ptr<net::ssl::context> tls)
+      : tls_(std::move(tls)),
+        stream_(makeStream(std::move(socket), tls_.get())),
+        timer_(stream_.get_executor()),
         shared_(std::move(shared)),
         // The header cap is the parser's; the buffer holds a little more than one header.
         buffer_(shared_->options.maxHeaderBytes + 1024) {}
-  ~Session() {
+  ~Session() override {
     leaveWaiting();
     shared_->active.fetch_sub(1);
   }
@@ -60,26 +76,58 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void start() {
-    arm(shared_->options.headerTimeout);
-    readHeader();
+    arm(shared_->options.headerTimeout);  // for a TLS handshake and the first headers
+    if constexpr (kTls) {
+      enterWaiting();
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (self->closed_) return;
+                                if (ec) {
+                                  self->close();
+                                  return;
+                                }
+                                self->readHeader();
+                              });
+    } else {
+      readHeader();
+    }
   }
 
-  // Closes this connection to make room for a new one (it was waiting for headers).
-  void displace() { close(); }
+  void displace() override { close(); }
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  static Stream makeStream(tcp::socket socket, net::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      (void)tls;
+      return socket;
+    }
+  }
+
+  tcp::socket& socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
   // Closes the socket when `d` passes; a later arm() (or close) supersedes it.
   void arm(std::chrono::milliseconds d) {
     const auto generation = ++generation_;
     timer_.expires_after(d);
-    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    timer_.async_wait([self = this->shared_from_this(), generation](error_code ec) {
       if (!ec && generation == self->generation_) self->close();
     });
   }
 
   void enterWaiting() {
     if (waiting_ || closed_) return;
-    waiting_ = shared_->waiting.insert(shared_->waiting.end(), weak_from_this());
+    waiting_ = shared_->waiting.insert(shared_->waiting.end(),
+                                       std::weak_ptr<SessionBase>(this->shared_from_this()));
   }
 
   void leaveWaiting() {
@@ -95,8 +143,8 @@ class Session : public std::enable_shared_from_this<Session> {
     ++generation_;
     timer_.cancel();
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
   }
 
   void readHeader() {
@@ -105,8 +153,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.maxHeaderBytes));
     parser_->body_limit(0);
     bhttp::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](error_code ec, std::size_t) { self->onHeader(ec); });
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->onHeader(ec); });
   }
 
   void onHeader(error_code ec) {
@@ -121,7 +169,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+        ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+        ec == net::ssl::error::stream_truncated) {
       close();
       return;
     }
@@ -147,18 +196,38 @@ class Session : public std::enable_shared_from_this<Session> {
       reply(404, "not found\n", head, !req.keep_alive());
       return;
     }
-    HttpResponse r;
+    HttpRequest request{std::string(req.method_string()), path,
+                        std::string(req[bhttp::field::authorization])};
+    const bool closeAfter = !req.keep_alive();
+    const auto id = ++request_;
+    arm(shared_->options.handlerTimeout);
+    // The answer comes back through the server's thread; a closed connection or a later
+    // request (after a timeout) makes it moot.
+    Respond answer = [weak = this->weak_from_this(), id, head, closeAfter](HttpResponse r) {
+      auto self = weak.lock();
+      if (!self) return;
+      net::post(self->stream_.get_executor(),
+                [self, id, head, closeAfter, r = std::move(r)]() mutable {
+                  if (self->closed_ || self->request_ != id || self->answered_ == id) return;
+                  self->answered_ = id;
+                  const bool close = closeAfter || r.close;
+                  self->respond(std::move(r), head, close);
+                });
+    };
     try {
-      r = route->second();
+      route->second(request, std::move(answer));
     } catch (const std::exception& e) {
       spdlog::error("serving {}: {}", path, e.what());
-      r = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"};
+      answered_ = id;
+      respond(textResponse(500, "internal error\n"), head, true);
     }
-    respond(std::move(r), head, !req.keep_alive());
   }
 
   void reply(unsigned status, std::string body, bool head, bool closeAfter) {
-    respond(HttpResponse{status, "text/plain; charset=utf-8", std::move(body)}, head, closeAfter);
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    respond(std::move(r), head, closeAfter);
   }
 
   void respond(HttpResponse r, bool head, bool closeAfter) {
@@ -168,15 +237,16 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(r.status);
     response_.set(bhttp::field::content_type, r.contentType);
     if (r.status == 405) response_.set(bhttp::field::allow, "GET, HEAD");
+    for (const auto& [name, value] : r.headers) response_.set(name, value);
     response_.keep_alive(!closeAfter);
     response_.body() = std::move(r.body);
     response_.prepare_payload();
     // HEAD: the same headers, Content-Length included, and no body.
     if (head) response_.body().clear();
     arm(shared_->options.writeTimeout);
-    bhttp::async_write(socket_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->onWritten(ec);
-    });
+    bhttp::async_write(
+        stream_, response_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->onWritten(ec); });
   }
 
   void onWritten(error_code ec) {
@@ -189,7 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
       drainAndClose();
       return;
     }
-    if (buffer_.size() > 0) {  // a pipelined request is already here
+    if (buffer_.size() > 0 || tlsPending()) {  // a pipelined request is already here
       arm(shared_->options.headerTimeout);
       readHeader();
       return;
@@ -198,7 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // headers the header timeout.
     arm(shared_->options.idleTimeout);
     enterWaiting();
-    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code e) {
+    socket().async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](error_code e) {
       if (self->closed_) return;
       if (e) {
         self->close();
@@ -209,27 +279,37 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Bytes TLS has decrypted but the parser has not read (the socket may be quiet).
+  bool tlsPending() {
+    if constexpr (kTls) {
+      return SSL_pending(stream_.native_handle()) > 0;
+    } else {
+      return false;
+    }
+  }
+
   void drainAndClose() {
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
     arm(kDrainTime);
     drain();
   }
 
   void drain() {
-    socket_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](error_code ec, std::size_t n) {
-                              if (self->closed_) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ >= kDrainBytes) {
-                                self->close();
-                              } else {
-                                self->drain();
-                              }
-                            });
+    socket().async_read_some(net::buffer(scratch_),
+                             [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                               if (self->closed_) return;
+                               self->drained_ += n;
+                               if (ec || self->drained_ >= kDrainBytes) {
+                                 self->close();
+                               } else {
+                                 self->drain();
+                               }
+                             });
   }
 
-  tcp::socket socket_;
+  std::shared_ptr<net::ssl::context> tls_;
+  Stream stream_;
   net::steady_timer timer_;
   std::shared_ptr<Shared> shared_;
   beast::flat_buffer buffer_;
@@ -238,7 +318,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   std::uint64_t generation_ = 0;
-  std::optional<std::list<std::weak_ptr<Session>>::iterator> waiting_;
+  std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> waiting_;
+  std::uint64_t request_ = 0;   // the request being answered
+  std::uint64_t answered_ = 0;  // the last one answered
   bool closed_ = false;
   bool closeAfter_ = false;
 };
@@ -307,7 +389,12 @@ class AsioHttpServer final : public HttpServer {
         socket.close(ignored);  // every open one is being answered: they keep working
       } else {
         shared_->active.fetch_add(1);
-        std::make_shared<Session>(std::move(socket), shared_)->start();
+        if (shared_->options.tls) {
+          auto ctx = shared_->options.tls->context();
+          std::make_shared<Session<TlsStream>>(std::move(socket), shared_, std::move(ctx))->start();
+        } else {
+          std::make_shared<Session<tcp::socket>>(std::move(socket), shared_, nullptr)->start();
+        }
       }
       accept();
     });
@@ -336,12 +423,24 @@ class AsioHttpServer final : public HttpServer {
 
 }  // namespace
 
-core::Result<std::unique_ptr<HttpServer>> startHttpServer(const std::string& address,
-                                                          std::map<std::string, HttpHandler> routes,
-                                                          HttpServerOptions options) {
+core::Result<std::unique_ptr<HttpServer>> startHttpServer(
+    const std::string& address, const std::map<std::string, HttpHandler>& routes,
+    HttpServerOptions options) {
+  std::map<std::string, AsyncHttpHandler> async;
+  for (const auto& route : routes) {
+    const HttpHandler& handler = route.second;
+    async.emplace(route.first,
+                  [handler](const HttpRequest&, const Respond& respond) { respond(handler()); });
+  }
+  return startHttpServer(address, std::move(async), std::move(options));
+}
+
+core::Result<std::unique_ptr<HttpServer>> startHttpServer(
+    const std::string& address, std::map<std::string, AsyncHttpHandler> routes,
+    HttpServerOptions options) {
   auto shared = std::make_shared<Shared>();
   shared->routes = std::move(routes);
-  shared->options = options;
+  shared->options = std::move(options);
   auto server = std::make_unique<AsioHttpServer>(std::move(shared));
   if (auto s = server->listen(address); !s) return s.error();
   return std::unique_ptr<HttpServer>(std::move(server));

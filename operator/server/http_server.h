@@ -5,7 +5,8 @@
 // hostile clients: headers are capped (431), must arrive within a deadline counted from
 // accept or from the end of the previous response, idle keep-alive connections are
 // closed, connections beyond a limit are closed at accept, and request bodies are refused.
-// HTTP/2 is not offered (no ALPN, no h2c upgrade). It runs on its own io_context and
+// HTTP/2 is not offered (no ALPN, no h2c upgrade). With HttpServerOptions::tls it speaks
+// HTTPS only (the handshake counts against the header deadline). It runs on its own io_context and
 // thread, so that probes and scrapes answer whatever the outbound transports are doing
 // on the shared runtime (and a flood of clients here does not slow the API calls there).
 #include <chrono>
@@ -14,19 +15,46 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
+#include "server/tls_source.h"
 
 namespace mlmodel::server {
+
+struct HttpRequest {
+  std::string method;         // GET or HEAD (others are answered 405 before any handler)
+  std::string path;           // without the query string
+  std::string authorization;  // the Authorization header; "" when absent
+};
 
 struct HttpResponse {
   unsigned status = 200;
   std::string contentType = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. WWW-Authenticate
+  bool close = false;  // close the connection after this response
 };
+
+inline HttpResponse textResponse(unsigned status, std::string body,
+                                 std::string contentType = "text/plain; charset=utf-8") {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = std::move(contentType);
+  r.body = std::move(body);
+  return r;
+}
 
 // Runs on the server's thread: keep it short and never block on the network.
 using HttpHandler = std::function<HttpResponse()>;
+
+// Called once per response, from any thread, at any time later (or never: the
+// connection is closed at HttpServerOptions::handlerTimeout).
+using Respond = std::function<void(HttpResponse)>;
+// Runs on the server's thread and returns at once; work that waits (an API call) goes
+// elsewhere and calls `respond` when done.
+using AsyncHttpHandler = std::function<void(const HttpRequest&, Respond respond)>;
 
 struct HttpServerOptions {
   std::size_t maxHeaderBytes = std::size_t{8} * 1024;  // request line and headers; more: 431
@@ -36,6 +64,8 @@ struct HttpServerOptions {
   // At the cap a new connection displaces the one that has waited longest for a
   // request's headers (slow or idle); only when every one is being answered is it closed.
   std::size_t maxConnections = 64;
+  std::chrono::milliseconds handlerTimeout{15000};  // an AsyncHttpHandler's answer
+  std::shared_ptr<TlsSource> tls;                   // set: HTTPS only
 };
 
 class HttpServer {
@@ -51,8 +81,11 @@ class HttpServer {
 
 // `address` is "host:port" or ":port" (all interfaces); `routes` maps exact paths (the
 // query string is ignored) to handlers. An Error when the address cannot be bound.
-core::Result<std::unique_ptr<HttpServer>> startHttpServer(const std::string& address,
-                                                          std::map<std::string, HttpHandler> routes,
-                                                          HttpServerOptions options = {});
+core::Result<std::unique_ptr<HttpServer>> startHttpServer(
+    const std::string& address, std::map<std::string, AsyncHttpHandler> routes,
+    HttpServerOptions options = {});
+core::Result<std::unique_ptr<HttpServer>> startHttpServer(
+    const std::string& address, const std::map<std::string, HttpHandler>& routes,
+    HttpServerOptions options = {});
 
 }  // namespace mlmodel::server

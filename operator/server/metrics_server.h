@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "server/http_server.h"
+#include "server/scrape_auth.h"
 
 namespace mlmodel::server {
 
@@ -19,8 +20,10 @@ std::string renderMetrics(const Collectables& collectables);
 // Serves renderMetrics(collectables) at /metrics with the content type
 // "text/plain; version=0.0.4". The server keeps the collectables alive. `address` is
 // "host:port" or ":port" (every interface); port 0 picks a free one (see port()).
-core::Result<std::unique_ptr<HttpServer>> startMetricsServer(const std::string& address,
-                                                             Collectables collectables,
-                                                             HttpServerOptions options = {});
+// HTTPS when options.tls is set; with a `reviewer`, every scrape needs a bearer token
+// the API server accepts, of a user allowed to `get` /metrics (401 and 403 otherwise).
+core::Result<std::unique_ptr<HttpServer>> startMetricsServer(
+    const std::string& address, Collectables collectables, HttpServerOptions options = {},
+    std::shared_ptr<ScrapeReviewer> reviewer = nullptr, ScrapeAuthOptions auth = {});
 
 }  // namespace mlmodel::server

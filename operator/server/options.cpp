@@ -32,6 +32,12 @@ Runs the MLModel controller against the Kubernetes API server.
   --kubeconfig PATH                 kubeconfig to use (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespace NS[,NS...]            watch only these namespaces (default: all)
   --metrics-bind-address ADDR       where /metrics is served (default :8080; "0" disables)
+  --metrics-secure[=BOOL]           serve /metrics over HTTPS to authenticated, authorized
+                                    clients only (TokenReview, SubjectAccessReview on get /metrics)
+  --metrics-cert-path DIR           folder with the metrics certificate and key (default:
+                                    a self-signed pair made at start); re-read when they change
+  --metrics-cert-name FILE          certificate file in that folder (default tls.crt)
+  --metrics-cert-key FILE           key file in that folder (default tls.key)
   --health-probe-bind-address ADDR  where /healthz and /readyz are served (default :8081)
   --leader-elect[=BOOL]             elect a leader through a Lease before reconciling
   --leader-election-namespace NS    namespace of the Lease (default: the operator's own)
@@ -83,14 +89,21 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
       st = take(o.metricsBindAddress);
     } else if (name == "health-probe-bind-address") {
       st = take(o.healthProbeBindAddress);
-    } else if (name == "leader-elect") {
+    } else if (name == "leader-elect" || name == "metrics-secure") {
+      bool& into = name == "leader-elect" ? o.leaderElect : o.metricsSecure;
       if (value) {
         auto b = parseBool(name, *value);
         if (!b) return b.error();
-        o.leaderElect = b.value();
+        into = b.value();
       } else {
-        o.leaderElect = true;
+        into = true;
       }
+    } else if (name == "metrics-cert-path") {
+      st = take(o.metricsCertPath);
+    } else if (name == "metrics-cert-name") {
+      st = take(o.metricsCertName);
+    } else if (name == "metrics-cert-key") {
+      st = take(o.metricsCertKey);
     } else if (name == "leader-election-namespace") {
       st = take(o.leaderElectionNamespace);
     } else if (name == "leader-election-id") {
@@ -139,6 +152,9 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
       return core::Error{"unknown flag --" + name + " (see --help)"};
     }
     if (!st) return st.error();
+  }
+  if (!o.metricsCertPath.empty() && !o.metricsSecure) {
+    return core::Error{"--metrics-cert-path: needs --metrics-secure"};
   }
   return o;
 }

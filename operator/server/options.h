@@ -15,6 +15,12 @@ struct Options {
   std::vector<std::string> namespaces;  // empty: every namespace
   std::string metricsBindAddress = ":8080";
   std::string healthProbeBindAddress = ":8081";
+  // HTTPS for /metrics, every scrape authenticated (TokenReview) and authorized
+  // (SubjectAccessReview), as kubebuilder's --metrics-secure.
+  bool metricsSecure = false;
+  std::string metricsCertPath;  // a folder holding the pair; empty: a self-signed one
+  std::string metricsCertName = "tls.crt";
+  std::string metricsCertKey = "tls.key";
   bool leaderElect = false;
   std::string leaderElectionNamespace;  // default: the namespace of the kubeconfig/pod
   std::string leaderElectionId = "mlmodel-operator-leader";
