@@ -282,8 +282,22 @@ up_kwok() {
   wait_for kube-controller-manager kubectl get serviceaccount default -n default
 }
 
+# The secure-metrics job's trust: a CA made here (tests sign the operator's serving
+# certificate with it, for the name localhost) and a bearer token file tests write (read
+# on every scrape); empty until then.
+write_prometheus_secure() {
+  local d=$STATE/prometheus/secure
+  mkdir -p "$d/targets"
+  if [ ! -s "$d/ca.crt" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj "/CN=mlmodel-test-metrics-ca" -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  fi
+  [ -e "$d/token" ] || : >"$d/token"
+}
+
 write_prometheus_config() {
   mkdir -p "$STATE/prometheus/targets" "$STATE/prometheus/rules"
+  write_prometheus_secure
   cat >"$STATE/prometheus/prometheus.yml" <<EOF
 # Tests extend this at run time: drop target files into targets/ (file service
 # discovery, picked up within a second) and rule files into rules/ (then POST /-/reload).
@@ -299,6 +313,15 @@ scrape_configs:
 - job_name: file-sd
   file_sd_configs:
   - files: ["$STATE/prometheus/targets/*.json", "$STATE/prometheus/targets/*.yml"]
+    refresh_interval: 1s
+# The operator's secure metrics, scraped as a ServiceMonitor would: HTTPS verified against
+# secure/ca.crt, a ServiceAccount's bearer token from secure/token.
+- job_name: file-sd-secure
+  scheme: https
+  authorization: {credentials_file: $STATE/prometheus/secure/token}
+  tls_config: {ca_file: $STATE/prometheus/secure/ca.crt, server_name: localhost}
+  file_sd_configs:
+  - files: ["$STATE/prometheus/secure/targets/*.json"]
     refresh_interval: 1s
 EOF
 }
@@ -463,6 +486,7 @@ export ETCD_ENDPOINT=http://127.0.0.1:$ETCD_PORT
 export MLMODEL_CLUSTER_DIR=$STATE
 export PROMETHEUS_TARGETS_DIR=$STATE/prometheus/targets
 export PROMETHEUS_RULES_DIR=$STATE/prometheus/rules
+export PROMETHEUS_SECURE_DIR=$STATE/prometheus/secure
 export GATEWAY_API_CRDS=$GATEWAY_API_DIR/standard-install.yaml
 export PATH=$K8S_BIN:$ETCD_BIN:$KWOK_BIN:$HELM_BIN:$KUSTOMIZE_BIN:$CRANE_BIN:\$PATH
 EOF

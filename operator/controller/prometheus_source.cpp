@@ -30,6 +30,7 @@ core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build
   analysis::PrometheusOptions o;
   o.address = ref.address;
   o.timeout = ref.timeout;
+  o.maxReplyBytes = maxReplyBytes_;
   if (!ref.authSecret.empty()) {
     auto data = secretData(ns, ref.authSecret);
     if (!data) return data.error();

@@ -24,6 +24,10 @@ class PrometheusSource final : public rollout::ProviderSource {
                    analysis::PrometheusTransportFactory transports = {})
       : client_(client), clock_(clock), transports_(std::move(transports)) {}
 
+  // The largest query reply accepted (--prometheus-max-reply-mib); a longer one fails the
+  // measurement. Set before the first provider() call.
+  void setMaxReplyBytes(std::size_t bytes) { maxReplyBytes_ = bytes; }
+
   core::Result<std::shared_ptr<analysis::MetricsProvider>> provider(
       const std::string& ns, const api::PrometheusRef& ref) override;
 
@@ -39,6 +43,7 @@ class PrometheusSource final : public rollout::ProviderSource {
   kube::Client& client_;
   const core::Clock& clock_;
   const analysis::PrometheusTransportFactory transports_;
+  std::size_t maxReplyBytes_ = analysis::PrometheusOptions{}.maxReplyBytes;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;
 };

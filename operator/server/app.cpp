@@ -14,6 +14,7 @@
 #include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
 #include "controller/registry_image_resolver.h"
+#include "http/transport.h"
 #include "kube/client_factory.h"
 #include "kube/event_recorder.h"
 #include "kube/informer.h"
@@ -207,6 +208,7 @@ int runOperator(const Options& o) {
   deps.events = &events;
   deps.clock = &core::SystemClock::instance();
   controller::PrometheusSource prometheusSource(*client, core::SystemClock::instance());
+  prometheusSource.setMaxReplyBytes(static_cast<std::size_t>(o.prometheusMaxReplyMiB) * http::kMiB);
   deps.providers = &prometheusSource;
   deps.metrics = &reconcileMetrics;
   controller::ClientPodReader podReader(*client);

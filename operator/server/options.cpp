@@ -47,6 +47,7 @@ Runs the MLModel controller against the Kubernetes API server.
   --log-level LEVEL                 debug, info, warn or error (default info)
   --log-format FORMAT               text or json (default text)
   --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)
+  --prometheus-max-reply-mib N      the largest Prometheus query reply read, in MiB (default 8)
   --version                         print the version and exit
   --help                            print this help and exit
 )";
@@ -118,6 +119,19 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
           return core::Error{"--workers: expected a number, got \"" + v + "\""};
         }
         if (o.workers < 1 || o.workers > 64) return core::Error{"--workers: must be 1..64"};
+      }
+    } else if (name == "prometheus-max-reply-mib") {
+      std::string v;
+      st = take(v);
+      if (st) {
+        try {
+          o.prometheusMaxReplyMiB = std::stoi(v);
+        } catch (const std::exception&) {
+          return core::Error{"--prometheus-max-reply-mib: expected a number, got \"" + v + "\""};
+        }
+        if (o.prometheusMaxReplyMiB < 1 || o.prometheusMaxReplyMiB > 1024) {
+          return core::Error{"--prometheus-max-reply-mib: must be 1..1024"};
+        }
       }
     } else if (name == "wedged-worker-timeout") {
       std::string v;

@@ -29,6 +29,7 @@ struct Options {
   std::chrono::seconds wedgedWorkerTimeout{60};
   std::string logLevel = "info";
   std::string logFormat = "text";
+  int prometheusMaxReplyMiB = 8;             // a longer query reply fails the measurement
   std::set<std::string> insecureRegistries;  // host:port spoken to over plain HTTP
   bool help = false;
   bool version = false;

@@ -33,7 +33,13 @@ except AssertionError as e:
 PY
 }
 check defaults '
-assert kinds.count("ClusterRole") == 1 and kinds.count("ClusterRoleBinding") == 1, "cluster-wide RBAC"
+roles = sorted(r["metadata"]["name"] for r in by("ClusterRole"))
+assert roles == ["rel-mlmodel-operator", "rel-mlmodel-operator-metrics-auth", "rel-mlmodel-operator-metrics-reader"], roles
+assert kinds.count("ClusterRoleBinding") == 2, "cluster-wide RBAC and the metrics reviews"
+reader = [r for r in by("ClusterRole") if r["metadata"]["name"].endswith("-metrics-reader")][0]
+assert reader["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}], reader
+assert "--metrics-secure=true" in args and "--metrics-bind-address=:8443" in args, "secure metrics by default"
+assert not any(a.startswith("--metrics-cert-path") for a in args), "self-signed by default"
 assert "--leader-elect" in args, "leader election on by default"
 assert not any(a.startswith("--namespace") for a in args), "watches every namespace"
 sc = c["securityContext"]
@@ -46,7 +52,7 @@ assert "ConfigMap" in kinds and by("ConfigMap")[0]["metadata"]["labels"]["grafan
 assert "ServiceMonitor" not in kinds and "PrometheusRule" not in kinds, "monitoring CRs off by default"
 ' --
 check namespaced '
-assert "ClusterRole" not in kinds and "ClusterRoleBinding" not in kinds, "no cluster-wide RBAC"
+assert [r["metadata"]["name"] for r in by("ClusterRole")] == ["rel-mlmodel-operator-metrics-auth", "rel-mlmodel-operator-metrics-reader"], "no cluster-wide RBAC but the metrics reviews"
 roles = by("Role")
 assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml-a", "ml-b", "ops"], roles
 assert "--namespace=ml-a,ml-b" in args, args
@@ -54,12 +60,25 @@ assert "--namespace=ml-a,ml-b" in args, args
 check ha-and-monitoring '
 assert dep["spec"]["replicas"] == 3
 assert "ServiceMonitor" in kinds and "PrometheusRule" in kinds
+ep = by("ServiceMonitor")[0]["spec"]["endpoints"][0]
+assert ep["scheme"] == "https" and ep["bearerTokenFile"].endswith("serviceaccount/token"), ep
 rule = by("PrometheusRule")[0]
 assert {r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]} >= {"MLModelRolledBack", "MLModelDegraded", "MLModelOperatorDown"}
 assert "--insecure-registry=registry.local:5000" in args
 assert c["image"] == "example.com/ml/operator:1.2.3"
 ' -- --set replicaCount=3 --set prometheusRule.enabled=true --set metrics.serviceMonitor.enabled=true \
      --set 'insecureRegistries={registry.local:5000}' --set image.repository=example.com/ml/operator --set image.tag=1.2.3
+check plain-metrics '
+assert "--metrics-secure=false" in args and "--metrics-bind-address=:8080" in args, args
+assert [r["metadata"]["name"] for r in by("ClusterRole")] == ["rel-mlmodel-operator"], "no metrics roles"
+ep = by("ServiceMonitor")[0]["spec"]["endpoints"][0]
+assert "scheme" not in ep and "bearerTokenFile" not in ep, ep
+' -- --set metrics.secure=false --set metrics.service.port=8080 --set metrics.serviceMonitor.enabled=true
+check mounted-metrics-certificate '
+assert "--metrics-cert-path=/var/run/metrics-certs" in args, args
+assert c["volumeMounts"] == [{"name": "metrics-certs", "mountPath": "/var/run/metrics-certs", "readOnly": True}]
+assert pod["volumes"] == [{"name": "metrics-certs", "secret": {"secretName": "operator-metrics-tls"}}]
+' -- --set metrics.certSecret=operator-metrics-tls
 check pinned-by-digest '
 assert c["image"] == "example.com/ml/operator@sha256:abababababababababababababababababababababababababababababababab", c["image"]
 ' -- --set image.repository=example.com/ml/operator --set image.tag=1.2.3 --set image.digest=sha256:abababababababababababababababababababababababababababababababab
@@ -75,6 +94,7 @@ bad "replicaCount" --set replicaCount=0
 bad "/image/digest" --set image.digest=latest
 bad "additional properties 'replicas' not allowed" --set replicas=2
 bad "/watchNamespaces/0" --set 'watchNamespaces={Not_A_Namespace}'
+bad "/metrics/certSecret" --set metrics.certSecret=Bad_Name
 bad "needs leaderElection.enabled" --set replicaCount=2 --set leaderElection.enabled=false
 
 echo "-- helm install --wait into the local cluster, then uninstall"

@@ -21,12 +21,41 @@ mm_start "$E2E_TMP/metrics.json"
 cleanups+=("mm_stop")
 for v in 1.0.0 2.0.0 4.0.0; do mm_set --model om --namespace "$ns" --version "$v"; done
 mm_set --model om --namespace "$ns" --version 3.0.0 --error-rate 0.5
+# Secure metrics as the chart serves them: HTTPS with a mounted certificate (signed by
+# the CA the cluster's Prometheus trusts, for localhost), every scrape reviewed.
+secure=${PROMETHEUS_SECURE_DIR:?the cluster has no secure scrape job; restart it with hack/cluster.sh}
+mkdir -p "$E2E_TMP/certs"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+  -keyout "$E2E_TMP/certs/tls.key" -out "$E2E_TMP/certs/tls.csr" 2>/dev/null
+openssl x509 -req -in "$E2E_TMP/certs/tls.csr" -CA "$secure/ca.crt" -CAkey "$secure/ca.key" \
+  -CAcreateserial -CAserial "$E2E_TMP/certs/ca.srl" -days 1 -out "$E2E_TMP/certs/tls.crt" \
+  -extfile <(printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth') 2>/dev/null ||
+  fail "could not sign the metrics certificate"
+# Prometheus' identity: a ServiceAccount bound to the chart's metrics-reader ClusterRole.
+reader_role=obs-$ns-metrics-reader
+helm template "obs-$ns" "$REPO_ROOT/charts/mlmodel-operator" 2>/dev/null | /usr/bin/python3 -c '
+import sys, yaml
+role = [d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] == "ClusterRole"
+        and d["metadata"]["name"].endswith("-metrics-reader")][0]
+role["metadata"] = {"name": sys.argv[1]}
+print(yaml.safe_dump(role))' "$reader_role" | kubectl apply -f - >/dev/null || fail "the chart has no metrics-reader role"
+cleanups+=("kubectl delete clusterrole $reader_role clusterrolebinding $reader_role --ignore-not-found >/dev/null")
+kubectl -n "$ns" create serviceaccount prometheus >/dev/null
+kubectl create clusterrolebinding "$reader_role" --clusterrole="$reader_role" --serviceaccount="$ns:prometheus" >/dev/null
+scrape_token=$(kubectl -n "$ns" create token prometheus --duration 1h)
+printf '%s' "$scrape_token" >"$secure/token"
 # With leader election, as the chart runs it (its metric is on the dashboard).
-OPERATOR_ARGS="--leader-elect --leader-election-namespace $ns" start_operator
-# Prometheus scrapes the operator as it would in a cluster (job mlmodel-operator).
+OPERATOR_ARGS="--leader-elect --leader-election-namespace $ns --metrics-secure --metrics-cert-path $E2E_TMP/certs" start_operator
+scrape() { curl -s --cacert "$secure/ca.crt" -o "$E2E_TMP/scraped" -w '%{http_code}' "$@" "https://localhost:$opport/metrics"; }
+echo "-- /metrics: 401 without a token, 200 with the metrics-reader's"
+code=$(scrape) && [ "$code" = 401 ] || fail "an anonymous scrape got $code"
+code=$(scrape -H "Authorization: Bearer $scrape_token") && [ "$code" = 200 ] ||
+  fail "the metrics-reader's scrape got $code: $(cat "$E2E_TMP/scraped")"
+# The cluster's Prometheus scrapes the operator as a ServiceMonitor would (job mlmodel-operator).
 job="mlmodel-operator-$opport"
-printf '[{"targets":["127.0.0.1:%s"],"labels":{"job":"%s"}}]' "$opport" "$job" >"$PROMETHEUS_TARGETS_DIR/$job.json"
-cleanups+=("rm -f $PROMETHEUS_TARGETS_DIR/$job.json")
+printf '[{"targets":["127.0.0.1:%s"],"labels":{"job":"%s"}}]' "$opport" "$job" >"$secure/targets/$job.json"
+cleanups+=("rm -f $secure/targets/$job.json")
+mm_wait_query "up{job=\"$job\"}" 'v == 1' 30 || fail "Prometheus does not scrape the operator over HTTPS: $(curl -s "$PROMETHEUS_URL/api/v1/targets?state=active" | head -c 2000)"
 
 model_yaml om 1.0.0 | kubectl -n "$ns" apply -f - >/dev/null
 kubectl -n "$ns" wait --for=condition=Ready mlmodel/om --timeout=60s >/dev/null || fail_with "v1 not Ready"
@@ -62,7 +91,7 @@ mm_wait_query "max(mlmodel_canary_weight{job=\"$job\"})" 'v == 25' 30 ||
   fail "Prometheus did not scrape the canary weight"
 
 echo "-- every expression evaluates, every metric name is exported"
-curl -sf "127.0.0.1:$opport/metrics" >"$E2E_TMP/exported"
+scrape -H "Authorization: Bearer $scrape_token" >/dev/null && cp "$E2E_TMP/scraped" "$E2E_TMP/exported"
 /usr/bin/python3 - "$files" "$E2E_TMP/exported" "$PROMETHEUS_URL" "$job" <<'PY'
 import json, re, sys, urllib.parse, urllib.request, yaml
 files, exported_path, prom, job = sys.argv[1:5]

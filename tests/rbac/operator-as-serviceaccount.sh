@@ -75,6 +75,30 @@ case $answer in no | *$'\n'no) ;; *) fail "kubectl auth can-i list secrets -A fa
 KUBECONFIG=$tmp/kubeconfig kubectl auth can-i get secrets -n default >/dev/null ||
   fail "the ServiceAccount may not get Secrets (pull and Prometheus credentials)"
 
+echo "-- secure metrics as $who: it may review scrapers; only a metrics-reader scrapes"
+. "$REPO_ROOT/hack/lib.sh"  # free_ports
+read -r mport hport < <(free_ports 2)
+KUBECONFIG=$tmp/kubeconfig "$OPERATOR" --namespace default --metrics-secure \
+  --metrics-bind-address "127.0.0.1:$mport" --health-probe-bind-address "127.0.0.1:$hport" >"$tmp/secure.log" 2>&1 &
+secure_op=$!
+# Under set -e a failing command in the trap would fail the test: the operator may be gone.
+trap '{ kill $secure_op && wait $secure_op; } 2>/dev/null || true
+  kubectl delete clusterrolebinding rbac-test-metrics-scraper --ignore-not-found >/dev/null || true
+  rm -rf "$tmp"' EXIT
+kubectl -n mlmodel-system create serviceaccount metrics-scraper --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl create clusterrolebinding rbac-test-metrics-scraper --clusterrole=mlmodel-operator-metrics-reader \
+  --serviceaccount=mlmodel-system:metrics-scraper --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+scraper=$(kubectl -n mlmodel-system create token metrics-scraper --duration 1h)
+scrape() { curl -sk -o "$tmp/scraped" -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} "https://127.0.0.1:$mport/metrics"; }
+poll 30 curl -sf "127.0.0.1:$hport/readyz" >/dev/null || fail "operator not ready: $(tail "$tmp/secure.log")"
+[ "$(scrape "$scraper")" = 200 ] || fail "the metrics-reader's scrape: $(cat "$tmp/scraped"); $(tail -3 "$tmp/secure.log")"
+grep -q '^mlmodel_operator_' "$tmp/scraped" || fail "no operator metrics in the scrape"
+code=$(scrape "$token")
+[ "$code" = 403 ] || fail "the operator's own token (no metrics-reader role) got $code: $(cat "$tmp/scraped")"
+code=$(scrape "")
+[ "$code" = 401 ] || fail "a scrape without a token got $code"
+kill $secure_op; wait $secure_op 2>/dev/null || true
+
 for t in operator canary canary-gateway; do
   echo "-- e2e/$t.sh with the operator as $who"
   E2E_OPERATOR_KUBECONFIG=$tmp/kubeconfig bash "$REPO_ROOT/tests/e2e/$t.sh" "$OPERATOR" >"$tmp/$t.log" 2>&1 ||

@@ -37,6 +37,24 @@ TEST(ServerOptions, ParsesBothFlagSpellings) {
   EXPECT_FALSE(parseOptions({"--leader-elect=false"})->leaderElect);
 }
 
+TEST(ServerOptions, SecureMetricsAndReplyCap) {
+  auto o = parseOptions(
+      {"--metrics-secure", "--metrics-cert-path", "/certs", "--prometheus-max-reply-mib=32"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_TRUE(o->metricsSecure);
+  EXPECT_EQ(o->metricsCertPath, "/certs");
+  EXPECT_EQ(o->metricsCertName, "tls.crt");
+  EXPECT_EQ(o->metricsCertKey, "tls.key");
+  EXPECT_EQ(o->prometheusMaxReplyMiB, 32);
+  EXPECT_FALSE(parseOptions({})->metricsSecure);
+  EXPECT_EQ(parseOptions({})->prometheusMaxReplyMiB, 8);
+  EXPECT_FALSE(parseOptions({"--metrics-secure=false"})->metricsSecure);
+  EXPECT_EQ(parseOptions({"--metrics-cert-path=/certs"}).error().message,
+            "--metrics-cert-path: needs --metrics-secure");
+  EXPECT_EQ(parseOptions({"--prometheus-max-reply-mib=0"}).error().message,
+            "--prometheus-max-reply-mib: must be 1..1024");
+}
+
 TEST(ServerOptions, BadFlagsSayWhatIsWrong) {
   EXPECT_EQ(parseOptions({"--workers", "many"}).error().message,
             "--workers: expected a number, got \"many\"");
