@@ -13,8 +13,10 @@ if [ -z "${MLMODEL_POD_REGISTRY:-}" ]; then
 fi
 REGISTRY=$MLMODEL_POD_REGISTRY
 PROMETHEUS_URL=$MLMODEL_POD_PROMETHEUS_URL
-OP_RELEASE=mlmodel-operator
-OP_SELECTOR=app.kubernetes.io/instance=$OP_RELEASE
+# The release is named after the test's namespace (set in start_operator): the chart's
+# cluster-scoped metrics roles carry the release's name, and tests run side by side.
+OP_RELEASE=""
+OP_SELECTOR=""
 op_pod=""
 
 # op_image: push the image once per test; sets op_digest.
@@ -44,6 +46,8 @@ _new_pod_ready() {
 # the Deployment puts in place of the deleted one.
 start_operator() {
   if [ -z "$op_pod" ]; then
+    OP_RELEASE=mlmodel-operator-$ns
+    OP_SELECTOR=app.kubernetes.io/instance=$OP_RELEASE
     op_image
     cat >"$E2E_TMP/values.yaml" <<YAML
 image: {repository: "$REGISTRY/mlmodel-operator", digest: "$op_digest"}
@@ -69,6 +73,31 @@ YAML
   node=$(kubectl -n "$ns" get pod "$op_pod" -o jsonpath='{.spec.nodeName}')
   [ "$node" = "$MLMODEL_REAL_NODE_NAME" ] || fail "the operator pod runs on $node, not the real node"
   if [ -n "$before" ]; then echo "   operator pod $before deleted; $op_pod took over"; fi
+  [ -n "$before" ] || check_pod_metrics
+}
+
+# check_pod_metrics: the chart's secure metrics in the pod (self-signed certificate, every
+# scrape reviewed by the API server through the chart's RBAC), reached through a port-forward
+# as a user would look: 401 without a token, 200 for a ServiceAccount bound to the chart's
+# metrics-reader ClusterRole.
+check_pod_metrics() {
+  local port reader code
+  port=$(free_ports)
+  kubectl -n "$ns" port-forward "pod/$op_pod" "$port:metrics" >"$E2E_TMP/port-forward.log" 2>&1 &
+  local pf=$!
+  kubectl -n "$ns" create serviceaccount metrics-scraper >/dev/null
+  kubectl create clusterrolebinding "$OP_RELEASE-scraper" --clusterrole="$OP_RELEASE-metrics-reader" \
+    --serviceaccount="$ns:metrics-scraper" >/dev/null
+  cleanups+=("kubectl delete clusterrolebinding $OP_RELEASE-scraper --ignore-not-found >/dev/null 2>&1")
+  reader=$(kubectl -n "$ns" create token metrics-scraper --duration 10m)
+  _pod_scrape() { code=$(curl -sk -o "$E2E_TMP/scraped" -w '%{http_code}' "$@" "https://127.0.0.1:$port/metrics"); [ "$code" != 000 ]; }
+  poll 20 _pod_scrape || fail "the operator pod's metrics port does not answer: $(cat "$E2E_TMP/port-forward.log")"
+  [ "$code" = 401 ] || fail "an anonymous scrape of the operator pod got $code"
+  _pod_scrape -H "Authorization: Bearer $reader"
+  [ "$code" = 200 ] && grep -q '^mlmodel_operator_' "$E2E_TMP/scraped" ||
+    fail "the metrics-reader's scrape of the operator pod got $code: $(head -c 300 "$E2E_TMP/scraped")"
+  kill $pf 2>/dev/null; wait $pf 2>/dev/null || true
+  echo "   the pod's /metrics: HTTPS, 401 anonymous, 200 for the chart's metrics-reader"
 }
 
 # stop_operator [-KILL]: delete the operator's pod (-KILL: at once, no grace period, as a
