@@ -46,6 +46,8 @@ struct Shared {
   // new one displaces the front, so slow or idle clients cannot keep a probe out.
   // Touched only on the server's thread.
   std::list<std::weak_ptr<SessionBase>> waiting;
+  // Every open connection, so that stop() closes them (server's thread only).
+  std::list<std::weak_ptr<SessionBase>> open;
 };
 
 // What a refused connection may still send us before we close: read (and drop) so that
@@ -70,12 +72,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         buffer_(shared_->options.maxHeaderBytes + 1024) {}
   ~Session() override {
     leaveWaiting();
+    if (open_) shared_->open.erase(*open_);
     shared_->active.fetch_sub(1);
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start() {
+    open_ = shared_->open.insert(shared_->open.end(),
+                                 std::weak_ptr<SessionBase>(this->shared_from_this()));
     arm(shared_->options.headerTimeout);  // for a TLS handshake and the first headers
     if constexpr (kTls) {
       enterWaiting();
@@ -319,6 +324,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::size_t drained_ = 0;
   std::uint64_t generation_ = 0;
   std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> waiting_;
+  std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> open_;
   std::uint64_t request_ = 0;   // the request being answered
   std::uint64_t answered_ = 0;  // the last one answered
   bool closed_ = false;
@@ -366,7 +372,17 @@ class AsioHttpServer final : public HttpServer {
 
   void stop() override {
     if (stopped_.exchange(true)) return;
-    ioc_.stop();
+    // On the server's thread: no new connections, every open one closed (a client sees
+    // its connection end now, not when this object goes), then the loop ends.
+    net::post(ioc_, [this] {
+      error_code ignored;
+      acceptor_.close(ignored);
+      const auto open = shared_->open;  // closing may destroy sessions, which edit the list
+      for (const auto& weak : open) {
+        if (auto session = weak.lock()) session->displace();
+      }
+      ioc_.stop();
+    });
     if (thread_.joinable()) thread_.join();
     error_code ignored;
     acceptor_.close(ignored);  // the thread is gone: nothing else touches it now

@@ -295,6 +295,22 @@ TEST(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
   EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(2));
 }
 
+TEST(HttpServerTest, StopClosesEveryConnectionAtOnce) {
+  auto server = healthServer([] { return true; });
+  Client kept(server->port());
+  ASSERT_TRUE(kept.send(get("/healthz")));
+  EXPECT_EQ(kept.response().rfind("HTTP/1.1 200", 0), 0u);
+  Client slow(server->port());
+  ASSERT_TRUE(slow.send("GET /healthz HTTP/1.1\r\n"));
+  server->stop();
+  // Both see their connection end now, while the server object still exists.
+  EXPECT_TRUE(kept.waitClosed(milliseconds(1000)));
+  EXPECT_TRUE(slow.waitClosed(milliseconds(1000)));
+  Client late(server->port());
+  EXPECT_FALSE(late.connected() && late.send(get("/healthz")) &&
+               !late.waitClosed(milliseconds(500)));
+}
+
 TEST(HttpServerTest, HalfOpenConnectionsDoNotStopAScrape) {
   auto server = metricsServer();
   std::vector<std::unique_ptr<Client>> halfOpen;
