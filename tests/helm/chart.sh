@@ -40,6 +40,7 @@ reader = [r for r in by("ClusterRole") if r["metadata"]["name"].endswith("-metri
 assert reader["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}], reader
 assert "--metrics-secure=true" in args and "--metrics-bind-address=:8443" in args, "secure metrics by default"
 assert not any(a.startswith("--metrics-cert-path") for a in args), "self-signed by default"
+assert "--prometheus-max-reply-mib=8" in args, args
 assert "--leader-elect" in args, "leader election on by default"
 assert not any(a.startswith("--namespace") for a in args), "watches every namespace"
 sc = c["securityContext"]
@@ -95,6 +96,7 @@ bad "/image/digest" --set image.digest=latest
 bad "additional properties 'replicas' not allowed" --set replicas=2
 bad "/watchNamespaces/0" --set 'watchNamespaces={Not_A_Namespace}'
 bad "/metrics/certSecret" --set metrics.certSecret=Bad_Name
+bad "/prometheusMaxReplyMiB" --set prometheusMaxReplyMiB=0
 bad "needs leaderElection.enabled" --set replicaCount=2 --set leaderElection.enabled=false
 
 echo "-- helm install --wait into the local cluster, then uninstall"
