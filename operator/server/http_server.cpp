@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -33,7 +34,7 @@ using TlsStream = net::ssl::stream<tcp::socket>;
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  // Closes this connection to make room for a new one (it was waiting for headers).
+  // Closes this connection to make room for a new one.
   virtual void displace() = 0;
 };
 
@@ -42,12 +43,19 @@ struct Shared {
   std::map<std::string, AsyncHttpHandler> routes;
   HttpServerOptions options;
   std::atomic<std::size_t> active{0};
-  // Connections waiting for a request's headers, longest first: at the connection cap a
-  // new one displaces the front, so slow or idle clients cannot keep a probe out.
-  // Touched only on the server's thread.
+  // Connections waiting for a request's headers (or a TLS handshake, or idle), longest
+  // first, and those being answered (a handler, a reply being written, a close being
+  // drained), longest first. At the connection cap a new one displaces the front of
+  // `waiting`, else of `answering`: slow, idle, or non-reading clients cannot keep a
+  // probe out. Touched only on the server's thread.
   std::list<std::weak_ptr<SessionBase>> waiting;
+  std::list<std::weak_ptr<SessionBase>> answering;
   // Every open connection, so that stop() closes them (server's thread only).
   std::list<std::weak_ptr<SessionBase>> open;
+  // Whether answers from other threads may still be posted: stop() shuts it before the
+  // loop ends, so no thread posts into an io_context being destroyed.
+  std::mutex gateMu;
+  bool gateOpen = true;
 };
 
 // What a refused connection may still send us before we close: read (and drop) so that
@@ -71,7 +79,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         // The header cap is the parser's; the buffer holds a little more than one header.
         buffer_(shared_->options.maxHeaderBytes + 1024) {}
   ~Session() override {
-    leaveWaiting();
+    leave();
     if (open_) shared_->open.erase(*open_);
     shared_->active.fetch_sub(1);
   }
@@ -102,6 +110,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  private:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  static constexpr std::size_t kKeepAliveRead = 1024;  // under the buffer's spare room
 
   static Stream makeStream(tcp::socket socket, net::ssl::context* tls) {
     if constexpr (kTls) {
@@ -129,20 +138,27 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
-  void enterWaiting() {
-    if (waiting_ || closed_) return;
-    waiting_ = shared_->waiting.insert(shared_->waiting.end(),
-                                       std::weak_ptr<SessionBase>(this->shared_from_this()));
-  }
+  enum class Place { None, Waiting, Answering };
 
-  void leaveWaiting() {
-    if (!waiting_) return;
-    shared_->waiting.erase(*waiting_);
-    waiting_.reset();
+  // Moves this connection to the back of the list for `to` (see Shared).
+  void moveTo(Place to) {
+    if (to == place_) return;
+    leave();
+    if (closed_ || to == Place::None) return;
+    auto& list = to == Place::Waiting ? shared_->waiting : shared_->answering;
+    where_ = list.insert(list.end(), std::weak_ptr<SessionBase>(this->shared_from_this()));
+    place_ = to;
+  }
+  void enterWaiting() { moveTo(Place::Waiting); }
+
+  void leave() {
+    if (place_ == Place::None) return;
+    (place_ == Place::Waiting ? shared_->waiting : shared_->answering).erase(where_);
+    place_ = Place::None;
   }
 
   void close() {
-    leaveWaiting();
+    leave();
     if (closed_) return;
     closed_ = true;
     ++generation_;
@@ -163,7 +179,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void onHeader(error_code ec) {
-    leaveWaiting();
+    moveTo(Place::Answering);
     if (closed_) return;
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       reply(431, "request header fields too large\n", false, true);
@@ -208,16 +224,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     arm(shared_->options.handlerTimeout);
     // The answer comes back through the server's thread; a closed connection or a later
     // request (after a timeout) makes it moot.
-    Respond answer = [weak = this->weak_from_this(), id, head, closeAfter](HttpResponse r) {
-      auto self = weak.lock();
-      if (!self) return;
-      net::post(self->stream_.get_executor(),
-                [self, id, head, closeAfter, r = std::move(r)]() mutable {
-                  if (self->closed_ || self->request_ != id || self->answered_ == id) return;
-                  self->answered_ = id;
-                  const bool close = closeAfter || r.close;
-                  self->respond(std::move(r), head, close);
-                });
+    // The session is locked only there: were it locked here, on another thread, its last
+    // reference could go there too, and its destructor edit the server's lists.
+    Respond answer = [weak = this->weak_from_this(), shared = shared_, ex = stream_.get_executor(),
+                      id, head, closeAfter](HttpResponse r) {
+      std::lock_guard gate(shared->gateMu);
+      if (!shared->gateOpen) return;
+      net::post(ex, [weak, id, head, closeAfter, r = std::move(r)]() mutable {
+        auto self = weak.lock();
+        if (!self || self->closed_ || self->request_ != id || self->answered_ == id) return;
+        self->answered_ = id;
+        const bool close = closeAfter || r.close;
+        self->respond(std::move(r), head, close);
+      });
     };
     try {
       route->second(request, std::move(answer));
@@ -273,7 +292,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // headers the header timeout.
     arm(shared_->options.idleTimeout);
     enterWaiting();
-    socket().async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](error_code e) {
+    auto next = [self = this->shared_from_this()](error_code e) {
       if (self->closed_) return;
       if (e) {
         self->close();
@@ -281,7 +300,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       }
       self->arm(self->shared_->options.headerTimeout);
       self->readHeader();
-    });
+    };
+    if constexpr (kTls) {
+      // A record may sit in TLS's buffers undecrypted, the socket quiet: read through TLS.
+      stream_.async_read_some(buffer_.prepare(kKeepAliveRead),
+                              [self = this->shared_from_this(), next](error_code e, std::size_t n) {
+                                self->buffer_.commit(n);
+                                next(e);
+                              });
+    } else {
+      socket().async_wait(tcp::socket::wait_read, std::move(next));
+    }
   }
 
   // Bytes TLS has decrypted but the parser has not read (the socket may be quiet).
@@ -323,7 +352,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
   std::uint64_t generation_ = 0;
-  std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> waiting_;
+  Place place_ = Place::None;
+  std::list<std::weak_ptr<SessionBase>>::iterator where_;  // in the list of place_
   std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> open_;
   std::uint64_t request_ = 0;   // the request being answered
   std::uint64_t answered_ = 0;  // the last one answered
@@ -372,6 +402,10 @@ class AsioHttpServer final : public HttpServer {
 
   void stop() override {
     if (stopped_.exchange(true)) return;
+    {
+      std::lock_guard gate(shared_->gateMu);
+      shared_->gateOpen = false;
+    }
     // On the server's thread: no new connections, every open one closed (a client sees
     // its connection end now, not when this object goes), then the loop ends.
     net::post(ioc_, [this] {
@@ -400,9 +434,9 @@ class AsioHttpServer final : public HttpServer {
         });
         return;
       }
-      if (shared_->active.load() >= shared_->options.maxConnections && !displaceLongestWaiting()) {
+      if (shared_->active.load() >= shared_->options.maxConnections && !displaceOne()) {
         error_code ignored;
-        socket.close(ignored);  // every open one is being answered: they keep working
+        socket.close(ignored);  // every open one is closing already
       } else {
         shared_->active.fetch_add(1);
         if (shared_->options.tls) {
@@ -417,12 +451,14 @@ class AsioHttpServer final : public HttpServer {
   }
 
   // At the cap: closes the connection that has waited longest for headers (a slow-loris
-  // or an idle keep-alive); false when none waits. The count drops once it is gone, so
-  // the cap may be passed by the connections still closing.
-  bool displaceLongestWaiting() {
-    if (shared_->waiting.empty()) return false;
-    // Never expired here: a session leaves the list in its destructor, on this thread.
-    auto session = shared_->waiting.front().lock();
+  // or an idle keep-alive), else the one longest in being answered (a client that does
+  // not read its reply, or holds after a 431); false when every one is closing. The
+  // count drops once a session is gone, so connections still closing may pass the cap.
+  bool displaceOne() {
+    auto& list = shared_->waiting.empty() ? shared_->answering : shared_->waiting;
+    if (list.empty()) return false;
+    // Never expired here: a session leaves its list in its destructor, on this thread.
+    auto session = list.front().lock();
     if (!session) return false;
     session->displace();  // leaves the list as it closes
     return true;

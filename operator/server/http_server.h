@@ -62,7 +62,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds idleTimeout{60000};        // keep-alive wait for the next request
   std::chrono::milliseconds writeTimeout{10000};       // to write one response
   // At the cap a new connection displaces the one that has waited longest for a
-  // request's headers (slow or idle); only when every one is being answered is it closed.
+  // request's headers (slow or idle), or else the one longest in being answered (a
+  // client not reading its reply); it is closed only while every one is closing.
   std::size_t maxConnections = 64;
   std::chrono::milliseconds handlerTimeout{15000};  // an AsyncHttpHandler's answer
   std::shared_ptr<TlsSource> tls;                   // set: HTTPS only

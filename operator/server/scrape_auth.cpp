@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "api/json_fields.h"
+#include "core/encoding.h"
 #include "kube/resource.h"
 #include "kube/rest_client.h"
 
@@ -18,13 +19,29 @@ const kube::ResourceType kTokenReviews{"authentication.k8s.io", "v1", "tokenrevi
 const kube::ResourceType kSubjectAccessReviews{"authorization.k8s.io", "v1", "subjectaccessreviews",
                                                false};
 
-// The cache is keyed by a digest, so that tokens are not kept in memory longer than a review.
+// The cache is keyed by a digest, so that tokens are not kept in memory longer than a
+// review. "" when hashing fails (then nothing is cached or looked up: no shared entry).
 std::string digest(const std::string& token, const std::string& verb, const std::string& path) {
   const std::string in = token + '\n' + verb + '\n' + path;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_Digest(in.data(), in.size(), md, &n, EVP_sha256(), nullptr);
+  if (EVP_Digest(in.data(), in.size(), md, &n, EVP_sha256(), nullptr) != 1 || n == 0) return "";
   return std::string(reinterpret_cast<const char*>(md), n);
+}
+
+// The token of "Bearer <token>" (the scheme in any case, spaces around the token
+// dropped, as the API server reads it); "" otherwise.
+std::string bearerToken(const std::string& authorization) {
+  constexpr std::string_view kScheme = "bearer";
+  if (authorization.size() <= kScheme.size() ||
+      core::toLower(authorization.substr(0, kScheme.size())) != kScheme ||
+      (authorization[kScheme.size()] != ' ' && authorization[kScheme.size()] != '\t')) {
+    return "";
+  }
+  const auto first = authorization.find_first_not_of(" \t", kScheme.size());
+  if (first == std::string::npos) return "";
+  const auto last = authorization.find_last_not_of(" \t");
+  return authorization.substr(first, last - first + 1);
 }
 
 std::vector<std::string> strings(const Json& array) {
@@ -152,42 +169,63 @@ std::size_t ScrapeAuthorizer::reviews() const {
 
 void ScrapeAuthorizer::check(const std::string& authorization, const std::string& verb,
                              const std::string& path, std::function<void(ScrapeDecision)> done) {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() ||
-      authorization.compare(0, kBearer.size(), kBearer) != 0) {
+  const std::string token = bearerToken(authorization);
+  if (token.empty()) {
     done({ScrapeVerdict::Unauthenticated, "a bearer token is required"});
     return;
   }
-  const std::string token = authorization.substr(kBearer.size());
   const std::string key = digest(token, verb, path);
+  if (key.empty()) {
+    done({ScrapeVerdict::Unavailable, "the token could not be hashed; try again"});
+    return;
+  }
   std::unique_lock lock(mu_);
+  const auto now = clock_.steadyNow();
+  bool stale = false;  // an allowed verdict past its time, answered while re-reviewed
   if (auto c = cache_.find(key); c != cache_.end()) {
-    if (clock_.steadyNow() < c->second.expires) {
+    if (now < c->second.expires) {
       auto decision = c->second.decision;
       lock.unlock();
       done(std::move(decision));
       return;
     }
-    cache_.erase(c);
+    // A scraper allowed a moment ago is not made to wait (nor refused when the queue is
+    // full) while its verdict is renewed: it gets the old one, for one TTL more at most.
+    stale = c->second.decision.verdict == ScrapeVerdict::Allowed &&
+            now < c->second.expires + options_.allowedTtl;
+    if (!stale) cache_.erase(c);
   }
   if (auto p = pending_.find(key); p != pending_.end()) {
-    p->second->waiters.push_back(std::move(done));
-    return;
-  }
-  if (queue_.size() >= options_.maxPending || stopping_) {
+    if (!stale) {
+      p->second->waiters.push_back(std::move(done));
+      return;
+    }
+  } else if (queue_.size() < options_.maxPending && !stopping_) {
+    auto p = std::make_shared<Pending>();
+    p->token = token;
+    p->verb = verb;
+    p->path = path;
+    if (stale) {
+      pending_.emplace(key, std::move(p));
+      queue_.push_back(key);
+      lock.unlock();
+      cv_.notify_one();
+      done({ScrapeVerdict::Allowed, ""});
+      return;
+    }
+    p->waiters.push_back(std::move(done));
+    pending_.emplace(key, std::move(p));
+    queue_.push_back(key);
     lock.unlock();
-    done({ScrapeVerdict::Unavailable, "too many scrapes awaiting review; try again"});
+    cv_.notify_one();
     return;
   }
-  auto p = std::make_shared<Pending>();
-  p->token = token;
-  p->verb = verb;
-  p->path = path;
-  p->waiters.push_back(std::move(done));
-  pending_.emplace(key, std::move(p));
-  queue_.push_back(key);
   lock.unlock();
-  cv_.notify_one();
+  if (stale) {
+    done({ScrapeVerdict::Allowed, ""});
+  } else {
+    done({ScrapeVerdict::Unavailable, "too many scrapes awaiting review; try again"});
+  }
 }
 
 void ScrapeAuthorizer::work() {
@@ -199,14 +237,30 @@ void ScrapeAuthorizer::work() {
     queue_.pop_front();
     auto p = pending_.at(key);
     lock.unlock();
-    ScrapeDecision d = review(*p);
+    ScrapeDecision d;
+    try {
+      d = review(*p);
+    } catch (const std::exception& e) {
+      spdlog::error("metrics: reviewing a scrape: {}", e.what());
+      d = {ScrapeVerdict::Unavailable, "the scrape could not be reviewed; try again"};
+    }
     lock.lock();
-    if (d.verdict != ScrapeVerdict::Unavailable) remember(key, d);
+    if (d.verdict != ScrapeVerdict::Unavailable) {
+      remember(key, d);
+    } else if (auto c = cache_.find(key); c != cache_.end()) {
+      cache_.erase(c);  // a stale verdict that could not be renewed: the next scrape waits
+    }
     pending_.erase(key);
     // Waiters added after this point start a review of their own (or hit the cache).
     auto waiters = std::move(p->waiters);
     lock.unlock();
-    for (auto& w : waiters) w(d);
+    for (auto& w : waiters) {
+      try {
+        w(d);
+      } catch (const std::exception& e) {
+        spdlog::error("metrics: answering a scrape: {}", e.what());
+      }
+    }
     lock.lock();
   }
 }
@@ -237,8 +291,16 @@ ScrapeDecision ScrapeAuthorizer::review(const Pending& p) {
 void ScrapeAuthorizer::remember(const std::string& key, const ScrapeDecision& d) {
   const auto now = clock_.steadyNow();
   if (cache_.size() >= options_.maxCached) {
-    std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires <= now; });
-    if (cache_.size() >= options_.maxCached) cache_.clear();  // bounded, whatever comes
+    // Expired ones first, then refusals (a flood of made-up tokens), so that a flood does
+    // not push out the scrapers that are allowed; then everything: bounded, whatever comes.
+    std::erase_if(cache_,
+                  [&](const auto& kv) { return kv.second.expires + options_.allowedTtl <= now; });
+    if (cache_.size() >= options_.maxCached) {
+      std::erase_if(cache_, [](const auto& kv) {
+        return kv.second.decision.verdict != ScrapeVerdict::Allowed;
+      });
+    }
+    if (cache_.size() >= options_.maxCached) cache_.clear();
   }
   std::chrono::seconds ttl = options_.allowedTtl;
   if (d.verdict == ScrapeVerdict::Forbidden) ttl = options_.forbiddenTtl;
@@ -248,12 +310,18 @@ void ScrapeAuthorizer::remember(const std::string& key, const ScrapeDecision& d)
 
 AsyncHttpHandler ScrapeAuthorizer::guard(AsyncHttpHandler inner) {
   return [this, inner = std::move(inner)](const HttpRequest& request, const Respond& respond) {
-    // The verb of a non-resource URL, as the API server names it (HEAD reads too).
-    check(request.authorization, "get", request.path,
+    // The verb of a non-resource URL is the method in lower case, as the API server and
+    // controller-runtime name it: `get` for GET, `head` for HEAD.
+    check(request.authorization, core::toLower(request.method), request.path,
           [inner, request, respond](const ScrapeDecision& d) {
             switch (d.verdict) {
               case ScrapeVerdict::Allowed:
-                inner(request, respond);
+                try {
+                  inner(request, respond);
+                } catch (const std::exception& e) {
+                  spdlog::error("serving {}: {}", request.path, e.what());
+                  respond(textResponse(500, "internal error\n"));
+                }
                 return;
               case ScrapeVerdict::Unauthenticated:
                 respond(refusal(401, "Unauthorized: " + d.message));

@@ -75,13 +75,17 @@ class ScrapeAuthorizer {
   ScrapeAuthorizer(const ScrapeAuthorizer&) = delete;
   ScrapeAuthorizer& operator=(const ScrapeAuthorizer&) = delete;
 
-  // Calls `done` once with the verdict for a request carrying this Authorization header:
-  // at once when it is missing or cached, otherwise from a worker after the reviews.
-  // Requests with the same token while its review runs wait for that one review.
+  // Calls `done` once with the verdict for a request carrying this Authorization header
+  // (`verb`: the method in lower case): at once when it is missing or cached, otherwise
+  // from a worker after the reviews. Requests with the same token while its review runs
+  // wait for that one review. An allowed verdict past its TTL (by less than another TTL)
+  // answers at once while a review renews it, so a scraper never waits on the API server
+  // after its first scrape; a revoked token is refused from the scrape after the review.
   void check(const std::string& authorization, const std::string& verb, const std::string& path,
              std::function<void(ScrapeDecision)> done);
 
-  // `inner` behind check(): 401 (with WWW-Authenticate), 403 or 503 unless allowed.
+  // `inner` behind check(): 401 (with WWW-Authenticate), 403 or 503 unless allowed; 500
+  // when `inner` throws.
   // `inner` may run on a worker. This authorizer must outlive the server the handler is
   // given to, and be stopped before it (reviews answer through the server's thread).
   AsyncHttpHandler guard(AsyncHttpHandler inner);

@@ -121,7 +121,7 @@ std::string body(const std::string& response) {
 std::unique_ptr<HttpServer> healthServer(std::function<bool()> ready,
                                          mlmodel::server::LivenessCheck live = {},
                                          HttpServerOptions options = {}) {
-  auto s = startHealthServer("127.0.0.1:0", std::move(ready), std::move(live), options);
+  auto s = startHealthServer("127.0.0.1:0", std::move(ready), std::move(live), std::move(options));
   EXPECT_TRUE(s) << s.error().message;
   return s ? std::move(s.value()) : nullptr;
 }
@@ -134,7 +134,7 @@ std::unique_ptr<HttpServer> metricsServer(HttpServerOptions options = {}) {
       .Register(*registry)
       .Add({})
       .Increment();
-  auto s = startMetricsServer("127.0.0.1:0", {registry}, options);
+  auto s = startMetricsServer("127.0.0.1:0", {registry}, std::move(options));
   EXPECT_TRUE(s) << s.error().message;
   return s ? std::move(s.value()) : nullptr;
 }

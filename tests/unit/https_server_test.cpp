@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +149,44 @@ TEST(HttpsServer, AHandshakeThatNeverFinishesIsClosedAtTheHeaderTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
   // The session goes once its last handler has run, just after the close.
   EXPECT_TRUE(mlmodel::testutil::waitUntil([&] { return server.value()->connections() == 0; }));
+}
+
+TEST(HttpsServer, TwoPipelinedRequestsInSeparateRecordsAreBothAnswered) {
+  auto tls = mlmodel::server::selfSignedTls({"localhost"});
+  ASSERT_TRUE(tls);
+  HttpServerOptions o;
+  o.tls = tls.value();
+  o.idleTimeout = milliseconds(3000);
+  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, o);
+  ASSERT_TRUE(server);
+  net::io_context ioc;
+  net::ssl::context ctx(net::ssl::context::tls_client);
+  ctx.set_verify_mode(net::ssl::verify_none);
+  net::ssl::stream<tcp::socket> s(ioc, ctx);
+  s.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.value()->port()));
+  s.handshake(net::ssl::stream_base::client);
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Two writes, two TLS records, sent back to back before any answer is read.
+  net::write(s, net::buffer(req));
+  net::write(s, net::buffer(req));
+  std::string received;
+  std::array<char, 4096> buf{};
+  const auto start = std::chrono::steady_clock::now();
+  std::function<void()> readMore = [&] {
+    s.async_read_some(net::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
+      received.append(buf.data(), n);
+      std::size_t answers = 0;
+      for (auto at = received.find("HTTP/1.1 200"); at != std::string::npos;
+           at = received.find("HTTP/1.1 200", at + 1)) {
+        ++answers;
+      }
+      if (!ec && answers < 2) readMore();
+    });
+  };
+  readMore();
+  ioc.run_for(milliseconds(2000));
+  EXPECT_NE(received.find("HTTP/1.1 200"), received.rfind("HTTP/1.1 200")) << received;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
 }
 
 TEST(HttpsServer, AMountedCertificateIsReloadedWhenItsFilesChange) {

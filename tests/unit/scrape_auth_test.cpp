@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "support/wait_until.h"
 
 namespace {
 
@@ -80,6 +81,12 @@ struct Fixture {
     o.clock = &clock;
     auth = std::make_unique<ScrapeAuthorizer>(reviewer, o);
   }
+  ~Fixture() {
+    reviewer->open();  // a test that failed while reviews were held must not hang here
+    auth.reset();
+  }
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
   // The verdict for one request (waits for a review, bounded).
   ScrapeDecision check(const std::string& authorization) {
     std::promise<ScrapeDecision> p;
@@ -96,7 +103,7 @@ struct Fixture {
 
 TEST(ScrapeAuth, NoBearerTokenIsUnauthenticatedWithoutAskingTheApiServer) {
   Fixture f;
-  for (const char* h : {"", "Basic dXNlcjpwdw==", "Bearer ", "bearer good"}) {
+  for (const char* h : {"", "Basic dXNlcjpwdw==", "Bearer ", "Bearer   "}) {
     auto d = f.check(h);
     EXPECT_EQ(d.verdict, ScrapeVerdict::Unauthenticated) << h;
     EXPECT_EQ(d.message, "a bearer token is required");
@@ -116,6 +123,24 @@ TEST(ScrapeAuth, VerdictsForAcceptedRefusedAndForbiddenTokens) {
             (std::set<std::string>{"reader get /metrics", "other get /metrics"}));
 }
 
+TEST(ScrapeAuth, TheGuardAsksForTheMethodInLowerCase) {
+  Fixture f;
+  auto handler = f.auth->guard(
+      [](const mlmodel::server::HttpRequest&, const mlmodel::server::Respond& respond) {
+        respond(mlmodel::server::textResponse(200, "metrics"));
+      });
+  for (const char* method : {"GET", "HEAD"}) {
+    std::promise<mlmodel::server::HttpResponse> p;
+    handler({method, "/metrics", "Bearer good"},
+            [&p](mlmodel::server::HttpResponse r) { p.set_value(std::move(r)); });
+    auto fut = p.get_future();
+    ASSERT_EQ(fut.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    EXPECT_EQ(fut.get().status, 200u);
+  }
+  EXPECT_EQ(f.reviewer->asked,
+            (std::set<std::string>{"reader get /metrics", "reader head /metrics"}));
+}
+
 TEST(ScrapeAuth, AnAllowedTokenIsReviewedOncePerMinute) {
   Fixture f;
   EXPECT_EQ(f.check("Bearer good").verdict, ScrapeVerdict::Allowed);
@@ -126,7 +151,55 @@ TEST(ScrapeAuth, AnAllowedTokenIsReviewedOncePerMinute) {
   EXPECT_EQ(f.auth->reviews(), 1u);
   f.clock.advance(std::chrono::seconds(21));  // 61 s after the review
   EXPECT_EQ(f.check("Bearer good").verdict, ScrapeVerdict::Allowed);
-  EXPECT_EQ(f.auth->reviews(), 2u);
+  EXPECT_TRUE(mlmodel::testutil::waitUntil([&] { return f.auth->reviews() == 2; }));
+}
+
+TEST(ScrapeAuth, AnExpiredAllowedVerdictAnswersAtOnceWhileRenewedAndARevocationCountsNext) {
+  Fixture f;
+  EXPECT_EQ(f.check("Bearer other").verdict, ScrapeVerdict::Forbidden);
+  f.reviewer->otherAllowed = true;
+  f.clock.advance(std::chrono::seconds(31));
+  EXPECT_EQ(f.check("Bearer other").verdict, ScrapeVerdict::Allowed);
+  // The binding is removed; past the TTL the scrape is not held up by the review...
+  f.reviewer->otherAllowed = false;
+  f.reviewer->gate();
+  f.clock.advance(std::chrono::seconds(61));
+  EXPECT_EQ(f.check("Bearer other").verdict, ScrapeVerdict::Allowed);
+  EXPECT_TRUE(mlmodel::testutil::waitUntil([&] { return f.reviewer->held() == 1; }));
+  f.reviewer->open();
+  // ...and once the review is back, the next one is refused.
+  EXPECT_TRUE(mlmodel::testutil::waitUntil([&] { return f.auth->reviews() == 3; }));
+  EXPECT_TRUE(mlmodel::testutil::waitUntil(
+      [&] { return f.check("Bearer other").verdict == ScrapeVerdict::Forbidden; }));
+  // A verdict more than one TTL past its time is not used: the scrape waits for a review.
+  f.reviewer->otherAllowed = true;
+  f.clock.advance(std::chrono::seconds(31));
+  EXPECT_EQ(f.check("Bearer other").verdict, ScrapeVerdict::Allowed);
+  f.reviewer->otherAllowed = false;
+  f.clock.advance(std::chrono::seconds(121));
+  EXPECT_EQ(f.check("Bearer other").verdict, ScrapeVerdict::Forbidden);
+}
+
+TEST(ScrapeAuth, TheBearerSchemeInAnyCaseAndSpacesAroundTheToken) {
+  Fixture f;
+  EXPECT_EQ(f.check("bearer good").verdict, ScrapeVerdict::Allowed);
+  EXPECT_EQ(f.check("BEARER   good  ").verdict, ScrapeVerdict::Allowed);
+  EXPECT_EQ(f.check("Bearergood").verdict, ScrapeVerdict::Unauthenticated);
+  EXPECT_EQ(f.auth->reviews(), 1u);  // one token, one review
+}
+
+TEST(ScrapeAuth, AFloodOfMadeUpTokensDoesNotPushOutAnAllowedScraper) {
+  ScrapeAuthOptions o;
+  o.maxCached = 4;
+  Fixture f(o);
+  EXPECT_EQ(f.check("Bearer good").verdict, ScrapeVerdict::Allowed);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(f.check("Bearer made-up-" + std::to_string(i)).verdict,
+              ScrapeVerdict::Unauthenticated);
+  }
+  const auto before = f.auth->reviews();
+  EXPECT_EQ(f.check("Bearer good").verdict, ScrapeVerdict::Allowed);
+  EXPECT_EQ(f.auth->reviews(), before) << "the allowed verdict was evicted";
 }
 
 TEST(ScrapeAuth, ANewBindingCountsOnceTheForbiddenVerdictExpires) {
@@ -187,10 +260,7 @@ TEST(ScrapeAuth, ReviewsWaitingBeyondTheBoundAreAnsweredAtOnce) {
   for (std::size_t i = 0; i < answers.size(); ++i) {
     if (i == 1) {
       // Let the worker take the first one off the queue before filling it.
-      for (int spin = 0; spin < 5000 && f.reviewer->held() == 0; ++spin) {
-        std::this_thread::yield();
-      }
-      ASSERT_EQ(f.reviewer->held(), 1);
+      ASSERT_TRUE(mlmodel::testutil::waitUntil([&] { return f.reviewer->held() == 1; }));
     }
     auto& a = answers[i];
     f.auth->check("Bearer t" + std::to_string(i), "get", "/metrics",
