@@ -1,5 +1,7 @@
 #include "controller/prometheus_source.h"
 
+#include <algorithm>
+
 #include "core/encoding.h"
 #include "kube/api_error.h"
 
@@ -7,6 +9,7 @@ namespace mlmodel::controller {
 namespace {
 
 constexpr auto kReuseFor = std::chrono::minutes(1);
+constexpr std::chrono::milliseconds kMaxQueryTimeout = std::chrono::seconds(30);
 
 std::string decoded(const Json& data, const char* key) {
   if (!data.is_object() || !data.has_string_field(key)) return "";
@@ -29,7 +32,8 @@ core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build
     const std::string& ns, const api::PrometheusRef& ref) {
   analysis::PrometheusOptions o;
   o.address = ref.address;
-  o.timeout = ref.timeout;
+  // The CRD allows at most 30 s; objects written before that rule get it too.
+  o.timeout = std::min<std::chrono::milliseconds>(ref.timeout, kMaxQueryTimeout);
   o.maxReplyBytes = maxReplyBytes_;
   if (!ref.authSecret.empty()) {
     auto data = secretData(ns, ref.authSecret);
