@@ -4,10 +4,17 @@
 // way a kubelet and a Prometheus do. Clients are plain Asio on 127.0.0.1; every loop is
 // bounded in time and bytes. A separate executable (tests/CMakeLists.txt), run serially:
 // its latency bounds must not compete with other tests for the CPU.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -18,6 +25,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -333,6 +341,145 @@ TEST(HttpServerFloodTest, FiveHundredSlowClientsAndAnEndlessHeaderDoNotKeepProbe
   // Both servers and the 1,002 attacking clients live in this process: measured 2.8-2.9 MiB
   // of growth, bounded at about 3x that.
   EXPECT_LT(hwm - rssBefore, 8 * 1024) << "KiB grown";
+}
+
+// Places held by sessions that are not waiting for headers, so that a newcomer cannot
+// displace them: the connection cap then closes a probe at accept. Each test fills the
+// places (cap 8) one way, checks that they are held, and probes once.
+
+// A socket connected to 127.0.0.1:port whose sends give up after 2 s; closed on destruction.
+class RawSocket {
+ public:
+  // receiveBuffer > 0: a small receive window, so that unread replies back up soon.
+  explicit RawSocket(unsigned short port, int receiveBuffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receiveBuffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+    }
+    const timeval sendTimeout{2, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, sizeof sendTimeout);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawSocket() { ::close(fd_); }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  bool connected() const { return connected_; }
+  int fd() const { return fd_; }
+  bool sendAll(const std::string& data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // Reads until `until` is in what arrived (true), the peer closes, or `timeout` passes.
+  bool readUntil(const std::string& until, milliseconds timeout) {
+    const auto end = SteadyClock::now() + timeout;
+    std::array<char, 4096> buf{};
+    while (received_.find(until) == std::string::npos) {
+      const auto left = std::chrono::duration_cast<milliseconds>(end - SteadyClock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+      const auto n = ::recv(fd_, buf.data(), buf.size(), 0);
+      if (n <= 0) return false;
+      received_.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+  std::string received_;
+};
+
+// After a 431 the session drains what the client still sends, for up to 500 ms, outside
+// the waiting list. Eight clients that send an oversized header and then hold on fill
+// every place; a probe in those 500 ms is closed at accept. (Sustained, 100 such clients
+// reconnecting every 600 ms made 30-41 of 60 probes fail in 6 s.)
+TEST(HttpServerHeldPlacesTest, AProbeIsServedWhileEveryPlaceDrainsAfterA431) {
+  mlmodel::server::HttpServerOptions options;
+  options.maxConnections = 8;
+  auto s = mlmodel::server::startHealthServer(
+      "127.0.0.1:0", [] { return true; }, {}, options);
+  ASSERT_TRUE(s) << s.error().message;
+  auto& health = *s.value();
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<RawSocket>(health.port()));
+    ASSERT_TRUE(held.back()->connected());
+    ASSERT_TRUE(held.back()->sendAll("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(9000, 'a')));
+  }
+  for (auto& h : held) {
+    ASSERT_TRUE(h->readUntil("\r\n\r\n", milliseconds(2000)));
+    ASSERT_EQ(h->received().rfind("HTTP/1.1 431", 0), 0u) << h->received();
+  }
+  ASSERT_EQ(health.connections(), 8u);  // all eight drain now, for up to 500 ms
+  const auto r = probe(health.port(), "/healthz", milliseconds(1000));
+  EXPECT_EQ(r.status, 200u) << "the probe was closed at accept";
+}
+
+// Bytes not yet sent on each connected socket of this process whose local port is `port`:
+// the server's side of its connections (SIOCOUTQ).
+std::vector<int> unsentByServer(unsigned short port) {
+  std::vector<int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(e.path().filename().string());
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    int listening = 0;
+    socklen_t optLen = sizeof listening;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sin_family != AF_INET ||
+        ntohs(a.sin_port) != port ||
+        ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optLen) != 0 || listening) {
+      continue;
+    }
+    int unsent = 0;
+    if (::ioctl(fd, SIOCOUTQ, &unsent) == 0) out.push_back(unsent);
+  }
+  return out;
+}
+
+// A reply that cannot be written (the client never reads) holds its session for the
+// write timeout (10 s), outside the waiting list. Eight clients that pipeline 1,000 GETs
+// of /metrics (about 8 MB of replies, more than socket buffers hold) and never read fill every
+// place; a scrape in those 10 s is closed at accept.
+TEST(HttpServerHeldPlacesTest, AScrapeIsServedWhileEveryPlaceWritesToAClientThatNeverReads) {
+  mlmodel::server::HttpServerOptions options;
+  options.maxConnections = 8;
+  auto registry = std::make_shared<prometheus::Registry>();
+  // About the size of the operator's own /metrics (7 KiB).
+  auto& family = prometheus::BuildCounter().Name("held_test_total").Help("h").Register(*registry);
+  for (int i = 0; i < 200; ++i) family.Add({{"series", std::to_string(i)}});
+  auto s = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry}, options);
+  ASSERT_TRUE(s) << s.error().message;
+  auto& metrics = *s.value();
+  std::string requests;
+  for (int i = 0; i < 1000; ++i) requests += "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::vector<std::unique_ptr<RawSocket>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(std::make_unique<RawSocket>(metrics.port(), 4096));
+    ASSERT_TRUE(held.back()->connected());
+    ASSERT_TRUE(held.back()->sendAll(requests));  // 33 KB: the server's receive buffer takes it
+  }
+  // Held once the server's eight sockets have unsent bytes that stop changing: every
+  // session is then in a write that cannot finish. Bounded: 5 s (within the 10 s).
+  std::vector<int> before, now;
+  const auto end = SteadyClock::now() + std::chrono::seconds(5);
+  while (SteadyClock::now() < end) {
+    now = unsentByServer(metrics.port());
+    std::sort(now.begin(), now.end());
+    if (now.size() == 8 && now.front() > 0 && now == before) break;
+    before = now;
+    std::this_thread::sleep_for(milliseconds(200));  // the sampling period
+  }
+  ASSERT_TRUE(now.size() == 8 && now.front() > 0 && now == before)
+      << "the server's replies never backed up on all eight connections";
+  ASSERT_EQ(metrics.connections(), 8u);
+  const auto r = probe(metrics.port(), "/metrics", milliseconds(1000));
+  EXPECT_EQ(r.status, 200u) << "the scrape was closed at accept";
 }
 
 }  // namespace
