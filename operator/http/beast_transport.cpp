@@ -344,9 +344,10 @@ class BeastTransport final : public Transport {
     }
     auto c = std::make_shared<Connection>(ioc_, tlsContext_);
     if (auto ec = c->connect(endpoint_, verifyName_, deadline)) {
-      std::string what = ec == beast::error::timeout
-                             ? "no connection within the deadline"
-                             : "connecting to " + endpoint_.hostHeader + ": " + ec.message();
+      std::string what = ec != beast::error::timeout
+                             ? "connecting to " + endpoint_.hostHeader + ": " + ec.message()
+                         : c->tcpConnected() ? "no TLS handshake within the deadline"
+                                             : "no connection within the deadline";
       if (!c->verifyFailure().empty()) {
         what += " (certificate for \"" + verifyName_ + "\": " + c->verifyFailure() + ")";
       }

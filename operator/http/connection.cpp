@@ -97,7 +97,9 @@ beast::error_code Connection::connect(const Endpoint& endpoint, const std::strin
   ec = await(deadline, [](Connection& c, auto done) {
     c.tcp().async_connect(c.endpoints_, std::move(done));
   });
-  if (ec || !tls_) return ec;
+  if (ec) return ec;
+  tcpConnected_ = true;
+  if (!tls_) return ec;
 
   SSL* ssl = tls_->native_handle();
   const bool ip = isIpAddress(verifyName);

@@ -83,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reusable();
   // Why the last TLS handshake failed verification ("hostname mismatch", ...), or "".
   std::string verifyFailure() const { return verifyFailure_; }
+  // Whether connect() got as far as an open TCP connection (a failure after is TLS's).
+  bool tcpConnected() const { return tcpConnected_; }
 
   Clock::time_point idleSince{};
 
@@ -128,6 +130,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::atomic<bool> aborted_{false};
   std::string verifyFailure_;
+  bool tcpConnected_ = false;
 };
 
 }  // namespace mlmodel::http::detail

@@ -69,8 +69,7 @@ declare -A SAYS=(
   [endless-header]="header is larger than its limit of 64 KiB"
   [drip]="no reply within the deadline of 10000 ms"
   [big-json]="body is larger than its limit of 8 MiB"
-  # The transport counts the TLS handshake as part of connecting (it says "no connection").
-  [tls-stall]="within the deadline"
+  [tls-stall]="no TLS handshake within the deadline"
   [mid-chunk]="partial message"
 )
 kinds="endless-body endless-header drip big-json tls-stall mid-chunk"
