@@ -283,7 +283,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       drainAndClose();
       return;
     }
-    if (buffer_.size() > 0 || tlsPending()) {  // a pipelined request is already here
+    if (buffer_.size() > 0) {  // a pipelined request is already here
       arm(shared_->options.headerTimeout);
       readHeader();
       return;
@@ -310,15 +310,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                               });
     } else {
       socket().async_wait(tcp::socket::wait_read, std::move(next));
-    }
-  }
-
-  // Bytes TLS has decrypted but the parser has not read (the socket may be quiet).
-  bool tlsPending() {
-    if constexpr (kTls) {
-      return SSL_pending(stream_.native_handle()) > 0;
-    } else {
-      return false;
     }
   }
 

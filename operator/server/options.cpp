@@ -1,5 +1,6 @@
 #include "server/options.h"
 
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -75,6 +76,24 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
       into = v.value();
       return core::Ok{};
     };
+    // An integer flag within [min, max]; `expected` names what it counts.
+    auto takeInt = [&](int& into, int min, int max, const char* expected) -> core::Status {
+      auto v = next();
+      if (!v) return v.error();
+      const std::string flag = "--" + name + ": ";
+      try {
+        into = std::stoi(v.value());
+      } catch (const std::exception&) {
+        return core::Error{flag + "expected " + expected + ", got \"" + v.value() + "\""};
+      }
+      if (into < min || into > max) {
+        return core::Error{flag +
+                           (max == std::numeric_limits<int>::max()
+                                ? "must be at least " + std::to_string(min)
+                                : "must be " + std::to_string(min) + ".." + std::to_string(max))};
+      }
+      return core::Ok{};
+    };
     core::Status st = core::Ok{};
     if (name == "help" || name == "h") {
       o.help = true;
@@ -110,42 +129,13 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
     } else if (name == "leader-election-id") {
       st = take(o.leaderElectionId);
     } else if (name == "workers") {
-      std::string v;
-      st = take(v);
-      if (st) {
-        try {
-          o.workers = std::stoi(v);
-        } catch (const std::exception&) {
-          return core::Error{"--workers: expected a number, got \"" + v + "\""};
-        }
-        if (o.workers < 1 || o.workers > 64) return core::Error{"--workers: must be 1..64"};
-      }
+      st = takeInt(o.workers, 1, 64, "a number");
     } else if (name == "prometheus-max-reply-mib") {
-      std::string v;
-      st = take(v);
-      if (st) {
-        try {
-          o.prometheusMaxReplyMiB = std::stoi(v);
-        } catch (const std::exception&) {
-          return core::Error{"--prometheus-max-reply-mib: expected a number, got \"" + v + "\""};
-        }
-        if (o.prometheusMaxReplyMiB < 1 || o.prometheusMaxReplyMiB > 1024) {
-          return core::Error{"--prometheus-max-reply-mib: must be 1..1024"};
-        }
-      }
+      st = takeInt(o.prometheusMaxReplyMiB, 1, 1024, "a number");
     } else if (name == "wedged-worker-timeout") {
-      std::string v;
-      st = take(v);
-      if (st) {
-        int secs = 0;
-        try {
-          secs = std::stoi(v);
-        } catch (const std::exception&) {
-          return core::Error{"--wedged-worker-timeout: expected seconds, got \"" + v + "\""};
-        }
-        if (secs < 1) return core::Error{"--wedged-worker-timeout: must be at least 1"};
-        o.wedgedWorkerTimeout = std::chrono::seconds(secs);
-      }
+      int secs = 0;
+      st = takeInt(secs, 1, std::numeric_limits<int>::max(), "seconds");
+      if (st) o.wedgedWorkerTimeout = std::chrono::seconds(secs);
     } else if (name == "log-level") {
       st = take(o.logLevel);
       if (st && o.logLevel != "debug" && o.logLevel != "info" && o.logLevel != "warn" &&

@@ -37,6 +37,7 @@ using mlmodel::http::Request;
 using mlmodel::http::TlsOptions;
 using mlmodel::server::AsyncHttpHandler;
 using mlmodel::server::HttpRequest;
+using mlmodel::server::HttpServer;
 using mlmodel::server::HttpServerOptions;
 using mlmodel::server::Respond;
 using mlmodel::testutil::makeCertificate;
@@ -104,66 +105,69 @@ void writeFile(const std::string& path, const std::string& data) {
   std::filesystem::rename(path + ".tmp", path);
 }
 
-TEST(HttpsServer, ServesMetricsWithItsSelfSignedCertificate) {
+// A metrics server on 127.0.0.1 with a fresh self-signed certificate and `o`'s limits.
+struct SelfSignedServer {
+  std::shared_ptr<mlmodel::server::TlsSource> tls;
+  std::unique_ptr<mlmodel::server::HttpServer> server;
+};
+SelfSignedServer selfSignedServer(HttpServerOptions o = {}) {
   auto tls = mlmodel::server::selfSignedTls({"localhost"});
-  ASSERT_TRUE(tls) << tls.error().message;
-  HttpServerOptions o;
+  EXPECT_TRUE(tls) << tls.error().message;
+  if (!tls) return {};
   o.tls = tls.value();
-  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, o);
-  ASSERT_TRUE(server) << server.error().message;
-  auto [status, body] = httpsGet(server.value()->port(), tls.value()->certificatePem());
+  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, std::move(o));
+  EXPECT_TRUE(server) << server.error().message;
+  if (!server) return {};
+  return {tls.value(), std::move(server.value())};
+}
+
+TEST(HttpsServer, ServesMetricsWithItsSelfSignedCertificate) {
+  auto [tls, server] = selfSignedServer();
+  ASSERT_TRUE(server);
+  auto [status, body] = httpsGet(server->port(), tls->certificatePem());
   EXPECT_EQ(status, 200) << body;
   EXPECT_NE(body.find("test_scrapes_total 1"), std::string::npos) << body;
   // Another certificate's trust does not reach it: the client really verifies.
   auto other = makeCertificate("other-ca", {}, nullptr);
-  auto refused = httpsGet(server.value()->port(), other.certPem);
+  auto refused = httpsGet(server->port(), other.certPem);
   EXPECT_EQ(refused.first, 0);
   EXPECT_NE(refused.second.find("certificate verify failed"), std::string::npos) << refused.second;
 }
 
 TEST(HttpsServer, PlainHttpToTheHttpsPortGetsNoAnswerAndIsClosed) {
-  auto tls = mlmodel::server::selfSignedTls({"localhost"});
-  ASSERT_TRUE(tls);
-  HttpServerOptions o;
-  o.tls = tls.value();
-  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, o);
+  auto [tls, server] = selfSignedServer();
   ASSERT_TRUE(server);
-  auto r = rawExchange(server.value()->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
-                       milliseconds(2000));
+  auto r =
+      rawExchange(server->port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", milliseconds(2000));
   EXPECT_TRUE(r.closed);
   EXPECT_EQ(r.received.find("test_scrapes_total"), std::string::npos);
 }
 
 TEST(HttpsServer, AHandshakeThatNeverFinishesIsClosedAtTheHeaderTimeout) {
-  auto tls = mlmodel::server::selfSignedTls({"localhost"});
-  ASSERT_TRUE(tls);
   HttpServerOptions o;
-  o.tls = tls.value();
   o.headerTimeout = milliseconds(300);
-  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, o);
+  auto [tls, server] = selfSignedServer(o);
   ASSERT_TRUE(server);
   // The first bytes of a TLS record header, then nothing.
   const auto start = std::chrono::steady_clock::now();
-  auto r = rawExchange(server.value()->port(), std::string("\x16\x03\x01", 3), milliseconds(3000));
+  auto r = rawExchange(server->port(), std::string("\x16\x03\x01", 3), milliseconds(3000));
   EXPECT_TRUE(r.closed);
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
   // The session goes once its last handler has run, just after the close.
-  EXPECT_TRUE(mlmodel::testutil::waitUntil([&] { return server.value()->connections() == 0; }));
+  HttpServer* open = server.get();  // a lambda may not capture a structured binding
+  EXPECT_TRUE(mlmodel::testutil::waitUntil([open] { return open->connections() == 0; }));
 }
 
 TEST(HttpsServer, TwoPipelinedRequestsInSeparateRecordsAreBothAnswered) {
-  auto tls = mlmodel::server::selfSignedTls({"localhost"});
-  ASSERT_TRUE(tls);
   HttpServerOptions o;
-  o.tls = tls.value();
   o.idleTimeout = milliseconds(3000);
-  auto server = mlmodel::server::startMetricsServer("127.0.0.1:0", {registry()}, o);
+  auto [tls, server] = selfSignedServer(o);
   ASSERT_TRUE(server);
   net::io_context ioc;
   net::ssl::context ctx(net::ssl::context::tls_client);
   ctx.set_verify_mode(net::ssl::verify_none);
   net::ssl::stream<tcp::socket> s(ioc, ctx);
-  s.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.value()->port()));
+  s.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server->port()));
   s.handshake(net::ssl::stream_base::client);
   const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
   // Two writes, two TLS records, sent back to back before any answer is read.
