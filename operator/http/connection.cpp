@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <future>
+#include <utility>
+#include <vector>
 
 #include "core/encoding.h"
 
@@ -62,40 +65,62 @@ bool isIpAddress(const std::string& host) {
   return !ec;
 }
 
-Connection::Connection(net::io_context& ioc, std::shared_ptr<net::ssl::context> tls)
-    : strand_(net::make_strand(ioc)),
-      resolver_(strand_),
-      tlsContext_(std::move(tls)),
-      buffer_(kBufferLimit) {
+Connection::Connection(net::io_context& resolverContext, std::shared_ptr<net::ssl::context> tls)
+    : resolverContext_(resolverContext), tlsContext_(std::move(tls)), buffer_(kBufferLimit) {
   if (tlsContext_) {
-    tls_.emplace(strand_, *tlsContext_);
+    tls_.emplace(ioc_, *tlsContext_);
   } else {
-    plain_.emplace(strand_);
+    plain_.emplace(ioc_);
   }
 }
 
-Connection::~Connection() {
+Connection::~Connection() { closeSocket(); }
+
+void Connection::closeSocket() {
   beast::error_code ignored;
   tcp().socket().close(ignored);
 }
 
+namespace {
+
+// Resolves on the resolver's context; a caller past its deadline leaves the lookup to end
+// there (getaddrinfo cannot be interrupted) and the result is dropped.
+beast::error_code resolve(net::io_context& ioc, const Endpoint& endpoint,
+                          Clock::time_point deadline, std::vector<net::ip::tcp::endpoint>& out) {
+  using Results = net::ip::tcp::resolver::results_type;
+  auto resolver = std::make_shared<net::ip::tcp::resolver>(ioc);
+  auto promise = std::make_shared<std::promise<std::pair<beast::error_code, Results>>>();
+  auto result = promise->get_future();
+  resolver->async_resolve(endpoint.host, endpoint.port,
+                          [resolver, promise](beast::error_code ec, Results results) {
+                            promise->set_value({ec, std::move(results)});
+                          });
+  if (result.wait_until(deadline) != std::future_status::ready) {
+    net::post(ioc, [resolver] { resolver->cancel(); });
+    return beast::error::timeout;
+  }
+  auto [ec, results] = result.get();
+  for (const auto& entry : results) out.push_back(entry.endpoint());
+  return ec;
+}
+
+}  // namespace
+
 beast::error_code Connection::connect(const Endpoint& endpoint, const std::string& verifyName,
                                       Clock::time_point deadline) {
-  auto ec = await(
-      deadline,
-      [host = endpoint.host, port = endpoint.port](Connection& c, auto done) {
-        c.resolver_.async_resolve(
-            host, port,
-            [&c, done = std::move(done)](beast::error_code ec,
-                                         net::ip::tcp::resolver::results_type results) mutable {
-              c.endpoints_ = std::move(results);
-              done(ec);
-            });
-      },
-      false);
-  if (ec) return ec;
-  ec = await(deadline, [](Connection& c, auto done) {
-    c.tcp().async_connect(c.endpoints_, std::move(done));
+  std::vector<net::ip::tcp::endpoint> endpoints;
+  beast::error_code ec;
+  if (isIpAddress(endpoint.host)) {
+    // An address needs no lookup (and no other thread).
+    endpoints.emplace_back(net::ip::make_address(endpoint.host),
+                           static_cast<unsigned short>(std::stoi(endpoint.port)));
+  } else {
+    ec = resolve(resolverContext_, endpoint, deadline, endpoints);
+    if (ec) return ec;
+  }
+  if (aborted_) return net::error::operation_aborted;
+  ec = await(deadline, [&endpoints](Connection& c, auto done) {
+    c.tcp().async_connect(endpoints, std::move(done));
   });
   if (ec) return ec;
   tcpConnected_ = true;
@@ -130,11 +155,10 @@ beast::error_code Connection::write(beast::http::request<beast::http::string_bod
 
 void Connection::abort() {
   aborted_ = true;
-  net::post(strand_, [self = shared_from_this()] {
-    self->resolver_.cancel();
-    beast::error_code ignored;
-    self->tcp().socket().close(ignored);
-  });
+  // Runs in the thread waiting on this connection, if any, or at the start of the next
+  // call (which then returns at once). `this`, not a shared pointer: a handler left queued
+  // is destroyed with the context, which the connection owns.
+  net::post(ioc_, [this] { closeSocket(); });
 }
 
 bool Connection::reusable() {

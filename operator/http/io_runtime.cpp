@@ -14,7 +14,7 @@ IoRuntime::~IoRuntime() {
 }
 
 IoRuntime& IoRuntime::shared() {
-  static IoRuntime runtime(2);
+  static IoRuntime runtime(1);
   return runtime;
 }
 

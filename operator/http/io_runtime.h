@@ -7,8 +7,8 @@
 
 namespace mlmodel::http {
 
-// The process's I/O context and the few threads that run it. Transports start their
-// asynchronous operations here; callers block on the results, so handlers stay short.
+// An I/O context and the threads that run it. The transports resolve host names here
+// (each connection runs its own I/O on the caller's thread); handlers stay short.
 // Never call a transport from one of these threads: it would wait for itself.
 class IoRuntime {
  public:
@@ -19,7 +19,7 @@ class IoRuntime {
 
   boost::asio::io_context& context() { return ioc_; }
 
-  // The shared instance (two threads), started on first use and stopped at exit.
+  // The shared instance (one thread), started on first use and stopped at exit.
   static IoRuntime& shared();
 
  private:
