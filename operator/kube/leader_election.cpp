@@ -269,6 +269,16 @@ bool LeaderElector::isLeader() const {
   return leading_;
 }
 
+core::Status LeaderElector::holdsLease() const {
+  std::lock_guard lock(mu_);
+  if (!leading_) return core::Error{"this process does not lead lease " + lock_->describe()};
+  if (clock_.steadyNow() >= renewDeadline_) {
+    return core::Error{"lease " + lock_->describe() + " was not renewed within renewDeadline (" +
+                       fmtSeconds(config_.renewDeadline) + ")"};
+  }
+  return core::Ok{};
+}
+
 std::string LeaderElector::observedLeader() const {
   std::lock_guard lock(mu_);
   return observedLeader_;

@@ -127,6 +127,12 @@ class LeaderElector {
   void stop();
 
   bool isLeader() const;
+  // Ok while leading on a renewal that succeeded less than renewDeadline ago by this
+  // process's steady clock, which runs on while the process is frozen (SIGSTOP, a paused
+  // VM): a leader resumed past its term fails this before the watchdog has even woken.
+  // Check it before every write (the fence); renewDeadline < leaseDuration leaves the
+  // margin for a write already on its way.
+  core::Status holdsLease() const;
   std::string observedLeader() const;  // holder in the last record seen; "" free/unknown
   // Acquire/renew attempts finished so far, for tests and logs.
   std::size_t attempts() const;

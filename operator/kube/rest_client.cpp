@@ -118,6 +118,9 @@ Result<http::Response> Client::call(http::Request request, bool idempotent) {
   const std::string what = request.method + " " + request.target;
   bool reauthorized = false;
   for (int attempt = 1;; ++attempt) {
+    if (options_.writeGate && request.method != "GET") {
+      if (auto s = options_.writeGate(); !s) return core::Error{what + ": " + s.error().message};
+    }
     if (auto s = authorize(request); !s) return s.error();
     const auto start = options_.clock->steadyNow();
     auto r = transport_->send(request);

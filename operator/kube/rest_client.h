@@ -93,6 +93,11 @@ struct ClientOptions {
   const core::Clock* clock = nullptr;         // default: SystemClock
   std::function<void(core::Duration)> sleep;  // default: sleep the thread
   std::shared_ptr<RequestObserver> observer;  // optional
+  // Optional. Asked before every attempt of a request that is not a GET; an Error fails
+  // the request with it, unsent and not retried. The fence of a leader: a process that no
+  // longer holds its lease (or is shutting down) writes nothing, even from a reconcile that
+  // was in flight when the lease ran out.
+  std::function<core::Status()> writeGate;
 };
 
 // The REST verbs against one API server. Thread-safe.

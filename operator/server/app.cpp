@@ -27,11 +27,14 @@
 #include "server/controller_metrics.h"
 #include "server/event_metrics.h"
 #include "server/health_server.h"
+#include "server/leadership.h"
 #include "server/logging.h"
+#include "server/manager.h"
 #include "server/metrics_server.h"
 #include "server/secure_metrics.h"
 #include "server/version.h"
 #include "server/work_heartbeat.h"
+#include "server/write_fence.h"
 
 namespace mlmodel::server {
 namespace {
@@ -144,10 +147,14 @@ int runOperator(const Options& o) {
 
   kube::Metrics metrics;
   ControllerMetrics reconcileMetrics(*metrics.registry(), "mlmodel");
+  // Every write of the operator's client asks the fence: none once the lease is lost.
+  WriteFence fence;
   kube::ClientOptions copts;
   copts.userAgent = "mlmodel-operator/" + std::string(version());
   copts.observer = metrics.requestObserver(cfg->server.substr(cfg->server.find("://") + 3));
-  auto client = kube::makeClient(cfg.value(), copts);
+  auto clientOptions = copts;
+  clientOptions.writeGate = [&fence] { return fence.check(); };
+  auto client = kube::makeClient(cfg.value(), clientOptions);
 
   std::vector<std::unique_ptr<Caches>> caches;
   NamespacedReader models, deployments, services;
@@ -279,67 +286,60 @@ int runOperator(const Options& o) {
     return r;
   };
 
-  std::unique_ptr<kube::WorkerPool> pool;
-  std::mutex poolMu;
-  std::atomic<int> exitCode{0};
-  auto startWorkers = [&] {
-    // Reconciling against a cache still filling would see owned objects as missing and
-    // write what already exists: wait, as controller-runtime does, for every cache.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  ManagerParts parts;
+  parts.waitForCaches = [&caches](core::SteadyTime deadline) {
     for (auto& c : caches) {
       for (auto* inf : {&c->models, &c->deployments, &c->services}) {
-        if (!inf->waitForSync(deadline)) {
-          spdlog::error("caches did not sync; stopping");
-          kill(getpid(), SIGTERM);
-          return;
-        }
+        if (!inf->waitForSync(deadline)) return false;
       }
     }
-    std::lock_guard lock(poolMu);
-    if (!pool) pool = kube::runWorkers(*queue, o.workers, work);
-    spdlog::info("caches synced; reconciling with {} workers", o.workers);
+    return true;
   };
-
+  parts.queue = queue.get();
+  parts.workers = o.workers;
+  parts.work = work;
+  parts.fence = &fence;
+  parts.wake = [] { kill(getpid(), SIGTERM); };
+  parts.flush = [&events] { events.stop(std::chrono::seconds(5)); };
   std::unique_ptr<kube::Client> lockClient;
-  core::Result<std::unique_ptr<kube::LeaderElector>> elector = core::Error{"disabled"};
   if (o.leaderElect) {
     kube::LeaderElectionConfig le;
     le.identity = hostName() + "_" + randomSuffix();
-    le.callbacks.onStartedLeading = [&] {
-      metrics.setLeader(o.leaderElectionId, true);
-      startWorkers();
-    };
-    le.callbacks.onStoppedLeading = [&] {
-      metrics.setLeader(o.leaderElectionId, false);
-      if (exitCode.exchange(1) == 0) {
-        spdlog::error("leader election lost; stopping");
-        kill(getpid(), SIGTERM);
-      }
-    };
+    le.callbacks.onStartedLeading = [&] { metrics.setLeader(o.leaderElectionId, true); };
+    le.callbacks.onStoppedLeading = [&] { metrics.setLeader(o.leaderElectionId, false); };
+    // The lease's own client: the fence must not stop it renewing or releasing.
     lockClient = kube::makeClient(cfg.value(), kube::lockClientOptions(le));
     const auto ns =
         o.leaderElectionNamespace.empty() ? cfg->namespaceName : o.leaderElectionNamespace;
-    elector = kube::makeLeaderElector(kube::makeLeaseLock(*lockClient, ns, o.leaderElectionId), le);
-    if (!elector) {
-      spdlog::error("leader election: {}", elector.error().message);
+    spdlog::info("will contend for lease {}/{} as {} once the caches sync", ns, o.leaderElectionId,
+                 le.identity);
+    auto leadership =
+        electorLeadership(kube::makeLeaseLock(*lockClient, ns, o.leaderElectionId), le);
+    if (!leadership) {
+      spdlog::error("leader election: {}", leadership.error().message);
       return 1;
     }
-    spdlog::info("waiting to lead lease {}/{} as {}", ns, o.leaderElectionId, le.identity);
-    elector.value()->start();
-  } else {
-    startWorkers();
+    parts.leadership = std::move(leadership).value();
   }
+  ManagerOptions mopts;
+  mopts.gracePeriod = o.gracefulShutdownTimeout;
+  Manager manager(std::move(parts), mopts);
+  manager.start();
 
   int sig = 0;
   sigwait(&stopSignals, &sig);
-  spdlog::info("received {}, shutting down: finishing reconciles in flight",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  queue->shutDownWithDrain();
-  {
-    std::lock_guard lock(poolMu);
-    if (pool) pool->join();
+  if (!manager.lostLease()) {
+    spdlog::info("received {}, shutting down: finishing reconciles in flight",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
   }
-  if (elector) elector.value()->stop();  // releases the lease for a quick hand-over
+  const auto end = manager.stop();
+  if (end.workersStuck) {
+    // A worker is still inside a reconcile (its writes are refused): exit without the
+    // destructors it would race with.
+    spdlog::warn("exiting with reconciles still in flight");
+    spdlog::shutdown();
+    std::_Exit(end.exitCode);
+  }
   for (auto& c : caches) {
     c->models.stop();
     c->deployments.stop();
@@ -349,7 +349,7 @@ int runOperator(const Options& o) {
   if (metricsServer) metricsServer->stop();
   health.value()->stop();
   spdlog::info("stopped");
-  return exitCode.load();
+  return end.exitCode;
 }
 
 }  // namespace mlmodel::server

@@ -45,6 +45,9 @@ Runs the MLModel controller against the Kubernetes API server.
   --leader-election-id NAME         name of the Lease (default mlmodel-operator-leader)
   --workers N                       concurrent reconciles (default 8)
   --wedged-worker-timeout SECONDS   /healthz fails when a reconcile runs this long (default 60)
+  --graceful-shutdown-timeout SECONDS
+                                    on SIGTERM, how long reconciles in flight may finish
+                                    before their writes are refused (default 15)
   --log-level LEVEL                 debug, info, warn or error (default info)
   --log-format FORMAT               text or json (default text)
   --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)
@@ -132,6 +135,10 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
       st = takeInt(o.workers, 1, 64, "a number");
     } else if (name == "prometheus-max-reply-mib") {
       st = takeInt(o.prometheusMaxReplyMiB, 1, 1024, "a number");
+    } else if (name == "graceful-shutdown-timeout") {
+      int secs = 0;
+      st = takeInt(secs, 0, 3600, "seconds");
+      if (st) o.gracefulShutdownTimeout = std::chrono::seconds(secs);
     } else if (name == "wedged-worker-timeout") {
       int secs = 0;
       st = takeInt(secs, 1, std::numeric_limits<int>::max(), "seconds");

@@ -27,6 +27,8 @@ struct Options {
   int workers = 8;  // reconciles wait on the API server, not the CPU
   // /healthz fails once a worker has been on one key this long.
   std::chrono::seconds wedgedWorkerTimeout{60};
+  // SIGTERM leaves reconciles in flight this long; then their writes are refused.
+  std::chrono::seconds gracefulShutdownTimeout{15};
   std::string logLevel = "info";
   std::string logFormat = "text";
   int prometheusMaxReplyMiB = 8;             // a longer query reply fails the measurement

@@ -364,6 +364,37 @@ TEST_F(LeaderElectionTest, AHangingRenewalStillStopsLeadingAtTheDeadline) {
   EXPECT_EQ(store_.releases(), 0u);  // it had lost the lease: nothing to release
 }
 
+// The write fence: the check fails the moment renewDeadline passes without a renewal,
+// by the clock alone, as for a process resumed after being frozen past its term (its
+// watchdog has not run yet when its workers try to write).
+TEST_F(LeaderElectionTest, HoldsLeaseFailsTheMomentTheTermEndsWithoutARenewal) {
+  Events ev;
+  auto e = elector("a", ev);
+  EXPECT_FALSE(e->holdsLease()) << "before leading";
+  e->start();
+  settle(*e, 1, kLeading);
+  EXPECT_TRUE(e->holdsLease());
+  store_.setBlocked(true);
+  struct Unblock {
+    FakeLeaseStore& store;
+    ~Unblock() { store.setBlocked(false); }
+  } unblockOnExit{store_};
+  clock_.advance(2s);
+  ASSERT_TRUE(waitUntil([&] { return store_.blockedNow() == 1; }));
+  clock_.advance(7s);  // 9 s after the acquisition
+  EXPECT_TRUE(e->holdsLease());
+  clock_.advance(1s);  // renewDeadline (10 s): checked at once, whatever the watchdog did
+  const auto s = e->holdsLease();
+  ASSERT_FALSE(s);
+  EXPECT_TRUE(s.error().message.find("renewDeadline") != std::string::npos ||
+              s.error().message.find("does not lead") != std::string::npos)
+      << s.error().message;
+  ASSERT_TRUE(waitUntil([&] { return ev.stopped == 1; }));
+  EXPECT_FALSE(e->holdsLease());
+  store_.setBlocked(false);
+  e->stop();
+}
+
 TEST_F(LeaderElectionTest, StopsAtOnceWhenTheLeaseNamesAnotherHolder) {
   Events ev;
   auto e = elector("a", ev);

@@ -166,6 +166,32 @@ TEST_F(RestClientTest, CreatePostsTheObjectToTheCollection) {
   EXPECT_EQ(J(request(0).body), J(R"({"metadata":{"name":"x"}})"));
 }
 
+TEST_F(RestClientTest, AClosedWriteGateFailsWritesUnsentAndLetsReadsThrough) {
+  auto transport = std::make_unique<FakeTransport>();
+  fake_ = transport.get();
+  bool open = false;
+  ClientOptions options;
+  options.writeGate = [&open]() -> mlmodel::core::Status {
+    if (open) return mlmodel::core::Ok{};
+    return mlmodel::core::Error{"this process lost its lease"};
+  };
+  client_ = std::make_unique<Client>(std::move(transport), nullptr, options);
+  const auto obj = J(R"({"metadata":{"name":"x"}})");
+  auto created = client_->create(resources::configMaps, "ml", obj);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().message,
+            "POST /api/v1/namespaces/ml/configmaps: this process lost its lease");
+  EXPECT_FALSE(client_->apply(resources::configMaps, "ml", "x", obj, {.fieldManager = "m"}));
+  EXPECT_FALSE(client_->remove(resources::configMaps, "ml", "x"));
+  EXPECT_EQ(sent(), 0u) << "nothing reached the server, and nothing was retried";
+  fake_->respond(200, R"({"metadata":{"name":"x"}})");
+  EXPECT_TRUE(client_->get(resources::configMaps, "ml", "x"));
+  open = true;
+  fake_->respond(201, R"({"metadata":{"name":"x"}})");
+  EXPECT_TRUE(client_->create(resources::configMaps, "ml", obj));
+  EXPECT_EQ(sent(), 2u);
+}
+
 TEST_F(RestClientTest, CreateSubresourcePostsToTheObjectsSubresource) {
   fake_->respond(201, R"({"status":{"token":"abc"}})");
   auto r = client_->createSubresource(resources::serviceAccounts, "ml", "runner", "token",
