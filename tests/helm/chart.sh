@@ -51,6 +51,10 @@ assert c["resources"]["requests"] and c["resources"]["limits"], "requests and li
 assert c["image"] == "mlmodel-operator:0.1.0", c["image"]
 assert "ConfigMap" in kinds and by("ConfigMap")[0]["metadata"]["labels"]["grafana_dashboard"] == "1", "dashboard ConfigMap"
 assert "ServiceMonitor" not in kinds and "PrometheusRule" not in kinds, "monitoring CRs off by default"
+assert "--graceful-shutdown-timeout=15" in args and pod["terminationGracePeriodSeconds"] == 30, "the pod outlives the shutdown bound of the operator"
+assert "PodDisruptionBudget" not in kinds, "no PDB for one replica"
+assert "NetworkPolicy" not in kinds, "no NetworkPolicy unless asked"
+assert "priorityClassName" not in pod and "topologySpreadConstraints" not in pod, pod
 ' --
 check namespaced '
 assert [r["metadata"]["name"] for r in by("ClusterRole")] == ["rel-mlmodel-operator-metrics-auth", "rel-mlmodel-operator-metrics-reader"], "no cluster-wide RBAC but the metrics reviews"
@@ -60,6 +64,8 @@ assert "--namespace=ml-a,ml-b" in args, args
 ' -- --set 'watchNamespaces={ml-a,ml-b}'
 check ha-and-monitoring '
 assert dep["spec"]["replicas"] == 3
+pdb = by("PodDisruptionBudget")[0]["spec"]
+assert pdb["minAvailable"] == 1 and pdb["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"], pdb
 assert "ServiceMonitor" in kinds and "PrometheusRule" in kinds
 ep = by("ServiceMonitor")[0]["spec"]["endpoints"][0]
 assert ep["scheme"] == "https" and ep["bearerTokenFile"].endswith("serviceaccount/token"), ep
@@ -80,6 +86,25 @@ assert "--metrics-cert-path=/var/run/metrics-certs" in args, args
 assert c["volumeMounts"] == [{"name": "metrics-certs", "mountPath": "/var/run/metrics-certs", "readOnly": True}]
 assert pod["volumes"] == [{"name": "metrics-certs", "secret": {"secretName": "operator-metrics-tls"}}]
 ' -- --set metrics.certSecret=operator-metrics-tls
+check hardened '
+np = by("NetworkPolicy")[0]["spec"]
+assert np["podSelector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"] and np["policyTypes"] == ["Ingress"], np
+assert np["ingress"] == [{"ports": [{"port": "metrics", "protocol": "TCP"}], "from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]},
+                         {"ports": [{"port": "health", "protocol": "TCP"}]}], np["ingress"]
+assert {p["name"] for p in c["ports"]} == {"metrics", "health"}, "the policy names ports the pod has"
+assert pod["priorityClassName"] == "system-cluster-critical"
+assert "--graceful-shutdown-timeout=40" in args and pod["terminationGracePeriodSeconds"] == 55
+tsc = pod["topologySpreadConstraints"]
+assert tsc[0]["labelSelector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"] and tsc[0]["maxSkew"] == 1, tsc
+assert tsc[1]["labelSelector"] == {"matchLabels": {"tier": "ops"}}, "a selector given is kept as it is"
+assert "PodDisruptionBudget" not in kinds, "PDB turned off"
+' -- --set networkPolicy.enabled=true --set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring' \
+     --set priorityClassName=system-cluster-critical --set gracefulShutdownSeconds=40 \
+     --set replicaCount=2 --set podDisruptionBudget.enabled=false \
+     --set 'topologySpreadConstraints[0].maxSkew=1' --set 'topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname' \
+     --set 'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway' \
+     --set 'topologySpreadConstraints[1].maxSkew=2' --set 'topologySpreadConstraints[1].topologyKey=topology.kubernetes.io/zone' \
+     --set 'topologySpreadConstraints[1].whenUnsatisfiable=DoNotSchedule' --set 'topologySpreadConstraints[1].labelSelector.matchLabels.tier=ops'
 check pinned-by-digest '
 assert c["image"] == "example.com/ml/operator@sha256:abababababababababababababababababababababababababababababababab", c["image"]
 ' -- --set image.repository=example.com/ml/operator --set image.tag=1.2.3 --set image.digest=sha256:abababababababababababababababababababababababababababababababab
@@ -98,17 +123,28 @@ bad "/watchNamespaces/0" --set 'watchNamespaces={Not_A_Namespace}'
 bad "/metrics/certSecret" --set metrics.certSecret=Bad_Name
 bad "/prometheusMaxReplyMiB" --set prometheusMaxReplyMiB=0
 bad "needs leaderElection.enabled" --set replicaCount=2 --set leaderElection.enabled=false
+bad "/podDisruptionBudget/minAvailable" --set podDisruptionBudget.minAvailable=-1
+bad "/priorityClassName" --set priorityClassName=Bad_Class
+bad "/gracefulShutdownSeconds" --set gracefulShutdownSeconds=-5
+bad "/topologySpreadConstraints/0" --set 'topologySpreadConstraints[0].maxSkew=1'
+bad "/networkPolicy" --set networkPolicy.from=x
 
 echo "-- helm install --wait into the local cluster, then uninstall"
 ns="helm-chart-$RANDOM"
 rel="mlm-$RANDOM"
 trap 'helm uninstall "$rel" -n "$ns" >/dev/null 2>&1 || true; kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 # --force-conflicts: the CRD may already be there, applied by kubectl (the other tests).
+# Two replicas with the hardening on: the API server accepts the PDB and the NetworkPolicy.
 helm install "$rel" "$chart" -n "$ns" --create-namespace --wait --timeout 120s --force-conflicts \
-  --set 'watchNamespaces={'"$ns"'}' >"$tmp/install" 2>&1 || fail "helm install --wait: $(cat "$tmp/install")"
+  --set 'watchNamespaces={'"$ns"'}' --set replicaCount=2 --set networkPolicy.enabled=true \
+  >"$tmp/install" 2>&1 || fail "helm install --wait: $(cat "$tmp/install")"
 grep "watching" "$tmp/install" >/dev/null || fail "no NOTES: $(cat "$tmp/install")"
-kubectl -n "$ns" get deploy "$rel-mlmodel-operator" -o jsonpath='{.status.availableReplicas}' | grep -x 1 >/dev/null ||
+kubectl -n "$ns" get deploy "$rel-mlmodel-operator" -o jsonpath='{.status.availableReplicas}' | grep -x 2 >/dev/null ||
   fail "the operator Deployment is not available"
+kubectl -n "$ns" get networkpolicy "$rel-mlmodel-operator" >/dev/null || fail "no NetworkPolicy"
+# The disruption controller counts the pods the budget selects: both, one may go.
+poll 30 sh -c "[ \"\$(kubectl -n $ns get pdb $rel-mlmodel-operator -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}')\" = 2/1 ]" ||
+  fail "the PodDisruptionBudget does not count the operator's pods: $(kubectl -n "$ns" get pdb -o yaml)"
 kubectl get crd mlmodels.serving.mlops.dev >/dev/null || fail "no CRD"
 helm uninstall "$rel" -n "$ns" --wait >/dev/null || fail "helm uninstall"
 echo "ok: helm chart"
