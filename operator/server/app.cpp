@@ -25,6 +25,7 @@
 #include "registry/caching_resolver.h"
 #include "registry/distribution_resolver.h"
 #include "server/controller_metrics.h"
+#include "server/event_filters.h"
 #include "server/event_metrics.h"
 #include "server/health_server.h"
 #include "server/leadership.h"
@@ -85,32 +86,6 @@ std::string metaString(const Json& o, const char* field) {
   if (!o.has_object_field("metadata")) return "";
   const auto& m = o.at("metadata");
   return m.has_string_field(field) ? m.at(field).as_string() : "";
-}
-
-// An owned object's change concerns the MLModel that controls it.
-std::optional<std::string> ownerKey(const Json& o) {
-  if (!o.has_object_field("metadata") || !o.at("metadata").has_array_field("ownerReferences")) {
-    return std::nullopt;
-  }
-  for (const auto& ref : o.at("metadata").at("ownerReferences").as_array()) {
-    if (ref.has_string_field("kind") && ref.at("kind").as_string() == api::kKind &&
-        ref.has_string_field("name")) {
-      return metaString(o, "namespace") + "/" + ref.at("name").as_string();
-    }
-  }
-  return std::nullopt;
-}
-
-// Status-only updates (our own writes) need no reconcile.
-bool specOrMetaChanged(const Json& a, const Json& b) {
-  auto meta = [](const Json& o, const char* f) {
-    return o.has_object_field("metadata") && o.at("metadata").has_field(f) ? o.at("metadata").at(f)
-                                                                           : Json::null();
-  };
-  for (const char* f : {"generation", "annotations", "labels", "deletionTimestamp"}) {
-    if (meta(a, f) != meta(b, f)) return true;
-  }
-  return false;
 }
 
 std::string randomSuffix() {
