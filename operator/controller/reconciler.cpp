@@ -185,8 +185,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
       event(model, kube::EventType::kNormal, "ImageResolved", "Resolve",
             model.spec.image + " resolved to " + image.digest);
     }
-    plan = rollout::planRollout(planInput(model, ro.value(), mon.value(), image, rs),
-                                *deps_.providers);
+    const auto in = planInput(model, ro.value(), mon.value(), image, rs);
+    plan = deps_.rounds ? rollout::planRollout(in, *deps_.rounds)
+                        : rollout::planRollout(in, *deps_.providers);
     applied = applyPlan(model, ro.value(), image, *plan);
     if (!applied.error) report(model, *plan, mon.value().enabled);
   }

@@ -32,7 +32,10 @@ struct ReconcilerDeps {
   kube::EventEmitter* events = nullptr;
   const core::Clock* clock = nullptr;
   rollout::ProviderSource* providers = nullptr;  // Prometheus for analysis and monitoring
-  RolloutMetrics* metrics = nullptr;             // optional
+  // Optional: where analysis rounds are measured (a MeasurementPool, off the workers).
+  // Null: on the reconciling thread, through `providers`.
+  rollout::RoundSource* rounds = nullptr;
+  RolloutMetrics* metrics = nullptr;  // optional
   PodReader* pods = nullptr;  // optional: says why pods do not start (ImagePullBackOff, ...)
 };
 

@@ -60,20 +60,21 @@ std::vector<analysis::MetricCheck> checksOf(const std::vector<api::MetricSpec>& 
   return out;
 }
 
-// One round: every check measured (or an Error each when Prometheus cannot be had).
-std::vector<analysis::Measurement> measureRound(const std::vector<analysis::MetricCheck>& checks,
-                                                const std::optional<api::PrometheusRef>& prom,
-                                                ProviderSource& providers, const std::string& ns,
-                                                const analysis::QueryVars& vars, WallTime now) {
+}  // namespace
+
+std::vector<analysis::Measurement> measureRound(const RoundRequest& request,
+                                                ProviderSource& providers) {
+  const auto& checks = request.checks;
+  const auto& vars = request.vars;
+  const WallTime now = request.now;
   std::vector<analysis::Measurement> round;
   core::Result<std::shared_ptr<analysis::MetricsProvider>> p =
-      prom ? providers.provider(ns, *prom)
-           : core::Result<std::shared_ptr<analysis::MetricsProvider>>(
-                 core::Error{"no prometheus configured", 0, analysis::kReasonQueryInvalid});
+      request.prometheus ? providers.provider(request.ns, *request.prometheus)
+                         : core::Result<std::shared_ptr<analysis::MetricsProvider>>(core::Error{
+                               "no prometheus configured", 0, analysis::kReasonQueryInvalid});
   if (p && checks.size() > 1) {
     // At once, so that a round takes as long as its slowest query (at most the 30 s a
-    // query may take), not their sum: 20 queries against a Prometheus that stalls would
-    // otherwise hold a worker for minutes and make the liveness probe restart the operator.
+    // query may take), not their sum.
     std::vector<std::future<analysis::Measurement>> pending;
     pending.reserve(checks.size());
     for (const auto& c : checks) {
@@ -101,6 +102,16 @@ std::vector<analysis::Measurement> measureRound(const std::vector<analysis::Metr
   return round;
 }
 
+namespace {
+
+// How often a plan waiting on a round measured elsewhere looks again (the source also
+// queues the model the moment the round is in).
+constexpr Millis kRoundRecheck{5000};
+
+std::string epochMillis(WallTime t) {
+  return std::to_string(duration_cast<Millis>(t.time_since_epoch()).count());
+}
+
 std::string roundSummary(const std::vector<analysis::Measurement>& round) {
   std::string out;
   for (const auto& m : round) {
@@ -112,8 +123,7 @@ std::string roundSummary(const std::vector<analysis::Measurement>& round) {
 
 class Planner {
  public:
-  Planner(const PlanInput& in, ProviderSource& providers)
-      : in_(in), providers_(providers), st_(plan_.status) {
+  Planner(const PlanInput& in, RoundSource& rounds) : in_(in), rounds_(rounds), st_(plan_.status) {
     plan_.status = in.status;
   }
 
@@ -186,6 +196,8 @@ class Planner {
   void requeueAt(WallTime t) {
     auto d = duration_cast<Millis>(t - in_.now);
     d = std::max(d, Millis(100));
+    // A round already due is being measured: its source queues the model when it is in.
+    if (waiting_ && t <= in_.now) d = std::max(d, kRoundRecheck);
     if (!plan_.requeueAfter || d < *plan_.requeueAfter) plan_.requeueAfter = d;
   }
   void pushHistory(HistoryEntry e) {
@@ -366,6 +378,12 @@ class Planner {
     }
     if (analysed && c.nextAnalysisAt && in_.now >= *c.nextAnalysisAt) {
       if (!analyse(c, an)) return;  // rolled back
+      if (waiting_) {
+        // Nothing advances on an older round while the one due is being taken.
+        plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
+        requeueAt(*c.nextAnalysisAt);
+        return;
+      }
     }
     const WallTime pauseEnd = *c.stepStartedAt + spec->steps[static_cast<size_t>(c.step)].pause;
     const bool evidence =
@@ -424,7 +442,20 @@ class Planner {
                               unusedClock());
     run.restore(c.analysis.counts,
                 {c.analysis.lastMeasurements.begin(), c.analysis.lastMeasurements.end()});
-    auto round = measureRound(run.checks(), an.prometheus, providers_, in_.ns, vars, in_.now);
+    const auto taken = rounds_.round(
+        {.id = in_.ns + "/" + in_.name + "|canary|" + c.revision.templateHash + "|" +
+               std::to_string(c.analysis.counts.rounds) + "|" + epochMillis(*c.nextAnalysisAt),
+         .modelKey = in_.ns + "/" + in_.name,
+         .ns = in_.ns,
+         .checks = run.checks(),
+         .prometheus = an.prometheus,
+         .vars = vars,
+         .now = in_.now});
+    if (!taken) {
+      waiting_ = true;
+      return true;
+    }
+    const auto& round = *taken;
     plan_.measured = round;
     plan_.measuredTrack = "canary";
     const analysis::Verdict v = run.record(round);
@@ -496,6 +527,7 @@ class Planner {
       return;
     }
     const bool wasDegraded = ms.consecutiveFailures >= m->failureLimit;
+    std::optional<std::vector<analysis::Measurement>> taken;
     if (in_.now >= *ms.nextCheckAt) {
       analysis::QueryVars vars;
       vars.name = in_.name;
@@ -503,8 +535,19 @@ class Planner {
       vars.canaryVersion = st_.stable.revision.version;
       vars.stableVersion = st_.stable.revision.version;
       vars.interval = m->interval;
-      auto round =
-          measureRound(checksOf(m->metrics), m->prometheus, providers_, in_.ns, vars, in_.now);
+      taken = rounds_.round({.id = in_.ns + "/" + in_.name + "|stable|" +
+                                   st_.stable.revision.templateHash + "|" +
+                                   epochMillis(*ms.nextCheckAt),
+                             .modelKey = in_.ns + "/" + in_.name,
+                             .ns = in_.ns,
+                             .checks = checksOf(m->metrics),
+                             .prometheus = m->prometheus,
+                             .vars = vars,
+                             .now = in_.now});
+      if (!taken) waiting_ = true;
+    }
+    if (taken) {
+      const auto& round = *taken;
       plan_.measured = round;
       plan_.measuredTrack = "stable";
       const auto has = [&](analysis::Verdict v) {
@@ -586,7 +629,8 @@ class Planner {
   Plan finish() { return std::move(plan_); }
 
   const PlanInput& in_;
-  ProviderSource& providers_;
+  RoundSource& rounds_;
+  bool waiting_ = false;  // a due round is being measured elsewhere
   Plan plan_;
   RolloutStatus& st_;
 };
@@ -606,8 +650,11 @@ int actualWeight(int canaryReady, int stableReady) {
   return static_cast<int>(std::lround(100.0 * canaryReady / total));
 }
 
+Plan planRollout(const PlanInput& in, RoundSource& rounds) { return Planner(in, rounds).run(); }
+
 Plan planRollout(const PlanInput& in, ProviderSource& providers) {
-  return Planner(in, providers).run();
+  DirectRounds rounds(providers);
+  return Planner(in, rounds).run();
 }
 
 }  // namespace mlmodel::rollout

@@ -41,6 +41,43 @@ class ProviderSource {
       const std::string& ns, const api::PrometheusRef& ref) = 0;
 };
 
+// One analysis round to take: every check of a model's track against its Prometheus.
+struct RoundRequest {
+  std::string id{};        // names the round exactly: model, track, revision, when it fell due
+  std::string modelKey{};  // "namespace/name"
+  std::string ns{};
+  std::vector<analysis::MetricCheck> checks{};
+  std::optional<api::PrometheusRef> prometheus{};
+  analysis::QueryVars vars{};
+  WallTime now{};
+};
+
+// Where analysis rounds are measured. nullopt: the round is being measured elsewhere; the
+// plan then waits for it (nothing advances) and the source queues the model again once the
+// measurements are in, so that no reconcile waits on Prometheus.
+class RoundSource {
+ public:
+  virtual ~RoundSource() = default;
+  virtual std::optional<std::vector<analysis::Measurement>> round(const RoundRequest& request) = 0;
+};
+
+// Every check of `request` measured now, on this thread (all at once when several), or an
+// Error each when the Prometheus cannot be had.
+std::vector<analysis::Measurement> measureRound(const RoundRequest& request,
+                                                ProviderSource& providers);
+
+// Measures on the caller's thread: for tests, and wherever waiting is fine.
+class DirectRounds final : public RoundSource {
+ public:
+  explicit DirectRounds(ProviderSource& providers) : providers_(providers) {}
+  std::optional<std::vector<analysis::Measurement>> round(const RoundRequest& request) override {
+    return measureRound(request, providers_);
+  }
+
+ private:
+  ProviderSource& providers_;
+};
+
 struct PlanInput {
   std::string name{};
   std::string ns{};
@@ -98,7 +135,8 @@ struct Plan {
 // where the stored status left off, with no step skipped or repeated.
 //   Plan p = planRollout(in, providers);
 //   apply(p.stable, p.canaryReplicas, p.routeCanaryWeight); store(p.status);
-Plan planRollout(const PlanInput& in, ProviderSource& providers);
+Plan planRollout(const PlanInput& in, RoundSource& rounds);
+Plan planRollout(const PlanInput& in, ProviderSource& providers);  // DirectRounds
 
 // Canary replicas for `weight` percent beside `stableReplicas` stable ones: the stable
 // Deployment is never scaled down (a bad canary cannot cost capacity), so the canary gets

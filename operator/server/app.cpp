@@ -11,6 +11,7 @@
 #include "api/mlmodel.h"
 #include "controller/client_pod_reader.h"
 #include "controller/desired.h"
+#include "controller/measurement_pool.h"
 #include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
 #include "controller/registry_image_resolver.h"
@@ -192,6 +193,11 @@ int runOperator(const Options& o) {
   controller::PrometheusSource prometheusSource(*client, core::SystemClock::instance());
   prometheusSource.setMaxReplyBytes(static_cast<std::size_t>(o.prometheusMaxReplyMiB) * http::kMiB);
   deps.providers = &prometheusSource;
+  // Analysis rounds are measured off the workers: a Prometheus that stalls holds a share
+  // of these threads, never a reconcile. A finished round queues its model again.
+  controller::MeasurementPool rounds(prometheusSource,
+                                     [&queue](const std::string& key) { queue->add(key); });
+  deps.rounds = &rounds;
   deps.metrics = &reconcileMetrics;
   controller::ClientPodReader podReader(*client);
   deps.pods = &podReader;
@@ -308,10 +314,13 @@ int runOperator(const Options& o) {
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
   }
   const auto end = manager.stop();
-  if (end.workersStuck) {
-    // A worker is still inside a reconcile (its writes are refused): exit without the
-    // destructors it would race with.
-    spdlog::warn("exiting with reconciles still in flight");
+  // A query in flight ends at its timeout (up to 30 s): not worth waiting for.
+  const bool measured = rounds.stop(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  if (end.workersStuck || !measured) {
+    // A worker is still inside a reconcile (its writes are refused), or a query is in
+    // flight: exit without the destructors they would race with.
+    spdlog::warn("exiting with {} still in flight",
+                 end.workersStuck ? "reconciles" : "analysis queries");
     spdlog::shutdown();
     std::_Exit(end.exitCode);
   }

@@ -63,7 +63,7 @@ class PlannerTest : public ::testing::Test {
     in.replicas = 4;
     in.historyLimit = 10;
     in.now = now;
-    Plan p = planRollout(in, source);
+    Plan p = rounds ? planRollout(in, *rounds) : planRollout(in, source);
     status = p.status;
     if (settle) {
       if (p.stable) {
@@ -125,7 +125,25 @@ class PlannerTest : public ::testing::Test {
   Revision running;
   bool canaryHealthy = true;
   FakeSource source;
+  RoundSource* rounds = nullptr;  // null: measured at once through `source`
   WallTime now = WallTime{} + std::chrono::hours(24 * 365 * 56);
+};
+
+// Rounds measured elsewhere: each is "in progress" until released, then measured through
+// `source` as the pool would.
+class HeldRounds final : public RoundSource {
+ public:
+  explicit HeldRounds(ProviderSource& source) : direct_(source) {}
+  std::optional<std::vector<analysis::Measurement>> round(const RoundRequest& r) override {
+    asked.push_back(r.id);
+    if (!released) return std::nullopt;
+    return direct_.round(r);
+  }
+  std::vector<std::string> asked;
+  bool released = false;
+
+ private:
+  DirectRounds direct_;
 };
 
 TEST_F(PlannerTest, FirstDeploymentHasNoCanary) {
@@ -566,6 +584,63 @@ TEST_F(PlannerTest, MonitoringWithoutRollbackOnlyReportsDegraded) {
   EXPECT_FALSE(p.stalled);
   setErrorRate(0.0);
   now += 60s;
+  p = step(v1);
+  EXPECT_TRUE(hasEvent(p, "Recovered"));
+  EXPECT_FALSE(p.degraded);
+}
+
+TEST_F(PlannerTest, ACanaryWaitsForTheRoundDueWhileItIsMeasuredElsewhere) {
+  deployV1();
+  step(v2);
+  step(v2);  // ready: the first round is due in 30 s
+  now += 30s;
+  step(v2);
+  ASSERT_TRUE(status.canary);
+  ASSERT_EQ(status.canary->analysis.counts.passed, 1);
+
+  HeldRounds held(source);
+  rounds = &held;
+  now += 30s;  // the pause (60 s) is over and a passing round is in, but the next is due
+  Plan p = step(v2);
+  EXPECT_FALSE(hasEvent(p, "StepAdvanced")) << "nothing advances on an older round";
+  EXPECT_EQ(status.canary->step, 0);
+  EXPECT_EQ(status.canary->analysis.counts.rounds, 1);
+  ASSERT_TRUE(p.requeueAfter);
+  EXPECT_EQ(*p.requeueAfter, 5s) << "no busy loop while the round is measured";
+  ASSERT_EQ(held.asked.size(), 1u);
+  p = step(v2);
+  ASSERT_EQ(held.asked.size(), 2u);
+  EXPECT_EQ(held.asked[0], held.asked[1]) << "the same round, asked for again";
+  EXPECT_NE(held.asked[0].find("ns/m|canary|hash-v2|1|"), std::string::npos) << held.asked[0];
+
+  setErrorRate(0.5);  // what the round finds
+  held.released = true;
+  p = step(v2);
+  EXPECT_TRUE(hasEvent(p, "AnalysisFailed"));
+  EXPECT_FALSE(hasEvent(p, "StepAdvanced")) << "the round that was due judged the step";
+  EXPECT_EQ(status.canary->analysis.counts.failed, 1);
+  EXPECT_EQ(status.canary->step, 0);
+}
+
+TEST_F(PlannerTest, AModelStaysDegradedWhileItsNextCheckIsMeasuredElsewhere) {
+  watchErrorRate(1, false);
+  deployV1();
+  step(v1);
+  setErrorRate(0.3);
+  now += 60s;
+  Plan p = step(v1);
+  ASSERT_TRUE(p.degraded);
+
+  HeldRounds held(source);
+  rounds = &held;
+  setErrorRate(0.0);
+  now += 60s;
+  p = step(v1);
+  EXPECT_TRUE(p.degraded) << "an unfinished check changes nothing";
+  EXPECT_FALSE(hasEvent(p, "Recovered"));
+  ASSERT_TRUE(p.requeueAfter);
+  EXPECT_EQ(*p.requeueAfter, 5s);
+  held.released = true;
   p = step(v1);
   EXPECT_TRUE(hasEvent(p, "Recovered"));
   EXPECT_FALSE(p.degraded);
