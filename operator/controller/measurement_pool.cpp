@@ -36,6 +36,7 @@ std::optional<std::vector<analysis::Measurement>> MeasurementPool::round(
   if (auto it = done_.find(request.id); it != done_.end()) return it->second.measurements;
   if (started_.contains(request.id)) return std::nullopt;
   if (stopping_ || queue_.size() >= options_.maxQueued) {
+    if (!stopping_) ++refused_;
     // No measurement is no evidence: an Error round, never a pass.
     std::vector<analysis::Measurement> out;
     for (const auto& c : request.checks) {
@@ -117,6 +118,11 @@ bool MeasurementPool::stop(core::SteadyTime deadline) {
 std::size_t MeasurementPool::queued() const {
   std::lock_guard lock(mu_);
   return queue_.size();
+}
+
+std::uint64_t MeasurementPool::refused() const {
+  std::lock_guard lock(mu_);
+  return refused_;
 }
 
 std::size_t MeasurementPool::running() const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,8 +20,9 @@ struct MeasurementPoolOptions {
   int threads = 4;               // rounds measured at once, over every Prometheus
   int perPrometheus = 2;         // rounds at once against one Prometheus (by URL)
   std::size_t maxQueued = 1024;  // rounds waiting; beyond, a round is an Error at once
-  // How long a finished round is kept for the reconcile that asked for it.
-  core::Duration keep = std::chrono::minutes(10);
+  // How long a finished round is kept for the reconcile that asked for it (its model is
+  // queued at once; a reconcile that fails to store the round asks again within this).
+  core::Duration keep = std::chrono::minutes(2);
   const core::Clock* clock = nullptr;  // SystemClock when null
 };
 
@@ -46,6 +48,7 @@ class MeasurementPool final : public rollout::RoundSource {
 
   std::size_t queued() const;
   std::size_t running() const;
+  std::uint64_t refused() const;  // rounds answered with an Error because the queue was full
 
  private:
   struct Job {
@@ -74,6 +77,7 @@ class MeasurementPool final : public rollout::RoundSource {
   std::map<std::string, Done> done_;      // finished, until taken or expired
   std::map<std::string, int> perTarget_;  // rounds running against each Prometheus
   std::size_t running_ = 0;
+  std::uint64_t refused_ = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -378,12 +378,6 @@ class Planner {
     }
     if (analysed && c.nextAnalysisAt && in_.now >= *c.nextAnalysisAt) {
       if (!analyse(c, an)) return;  // rolled back
-      if (waiting_) {
-        // Nothing advances on an older round while the one due is being taken.
-        plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
-        requeueAt(*c.nextAnalysisAt);
-        return;
-      }
     }
     const WallTime pauseEnd = *c.stepStartedAt + spec->steps[static_cast<size_t>(c.step)].pause;
     const bool evidence =
@@ -393,6 +387,12 @@ class Planner {
       c.message = "paused at " + where;
       plan_.reconciling = RolloutCondition{"Paused", c.message};
       if (analysed && c.nextAnalysisAt) requeueAt(*c.nextAnalysisAt);
+      return;
+    }
+    if (waiting_) {
+      // Nothing advances on an older round while the one due is being taken.
+      plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
+      requeueAt(*c.nextAnalysisAt);
       return;
     }
     if (in_.now >= pauseEnd && evidence) {

@@ -25,6 +25,7 @@
 #include "kube/workqueue.h"
 #include "registry/caching_resolver.h"
 #include "registry/distribution_resolver.h"
+#include "server/analysis_metrics.h"
 #include "server/controller_metrics.h"
 #include "server/event_filters.h"
 #include "server/event_metrics.h"
@@ -217,6 +218,10 @@ int runOperator(const Options& o) {
     spdlog::error("{}", health.error().message);
     return 1;
   }
+  auto analysisMetrics = std::make_shared<AnalysisPoolMetrics>(AnalysisPoolMetrics::Source{
+      .queued = [&rounds] { return static_cast<std::uint64_t>(rounds.queued()); },
+      .running = [&rounds] { return static_cast<std::uint64_t>(rounds.running()); },
+      .refused = [&rounds] { return rounds.refused(); }});
   auto eventMetrics = std::make_shared<EventMetrics>(
       [&events] { return static_cast<std::uint64_t>(events.queued()); },
       [&events] { return events.dropped(); });
@@ -229,10 +234,11 @@ int runOperator(const Options& o) {
     }
     HttpServerOptions serving;
     serving.tls = security->tls;
-    // The server holds the collectables; they read `events`, which outlives it.
-    auto m = startMetricsServer(o.metricsBindAddress,
-                                {metrics.registry(), reconcileMetrics.perModel(), eventMetrics},
-                                serving, security->reviewer);
+    // The server holds the collectables; they read `events` and `rounds`, which outlive it.
+    auto m = startMetricsServer(
+        o.metricsBindAddress,
+        {metrics.registry(), reconcileMetrics.perModel(), eventMetrics, analysisMetrics}, serving,
+        security->reviewer);
     if (!m) {
       spdlog::error("{}", m.error().message);
       return 1;

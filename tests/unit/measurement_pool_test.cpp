@@ -148,8 +148,10 @@ TEST_F(MeasurementPoolTest, BeyondTheQueueLimitARoundIsAnErrorNeverAPass) {
   EXPECT_FALSE(p->round(request("ns/a", "http://stall:9090")));
   ASSERT_TRUE(waitUntil([&] { return providers_.stall->waiting() == 1; }));
   EXPECT_FALSE(p->round(request("ns/b", "http://stall:9090")));  // waits in the queue
+  EXPECT_EQ(p->refused(), 0u);
   auto refused = p->round(request("ns/c", "http://stall:9090", 2));
   ASSERT_TRUE(refused);
+  EXPECT_EQ(p->refused(), 1u) << "mlmodel_operator_analysis_rounds_refused_total";
   ASSERT_EQ(refused->size(), 2u);
   for (const auto& m : *refused) {
     EXPECT_EQ(m.verdict, Verdict::Error);

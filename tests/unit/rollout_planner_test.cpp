@@ -622,6 +622,23 @@ TEST_F(PlannerTest, ACanaryWaitsForTheRoundDueWhileItIsMeasuredElsewhere) {
   EXPECT_EQ(status.canary->step, 0);
 }
 
+TEST_F(PlannerTest, APausedCanaryWhoseRoundIsMeasuredElsewhereStillSaysPaused) {
+  deployV1();
+  step(v2);
+  step(v2);
+  gates.paused = true;
+  step(v2);
+  HeldRounds held(source);
+  rounds = &held;
+  now += 30s;  // a round falls due while paused (analysis keeps running)
+  Plan p = step(v2);
+  ASSERT_EQ(held.asked.size(), 1u);
+  ASSERT_TRUE(p.reconciling);
+  EXPECT_EQ(p.reconciling->reason, "Paused");
+  ASSERT_TRUE(p.requeueAfter);
+  EXPECT_EQ(*p.requeueAfter, 5s);
+}
+
 TEST_F(PlannerTest, AModelStaysDegradedWhileItsNextCheckIsMeasuredElsewhere) {
   watchErrorRate(1, false);
   deployV1();
