@@ -18,12 +18,13 @@ struct Error {
   std::string reason;  // a machine-readable cause when the peer gives one ("Expired", ...)
 };
 
-// A value or an Error, in the spirit of absl::StatusOr (std::expected is C++23).
+// A value or an Error, in the spirit of absl::StatusOr (std::expected is C++23). Never
+// dropped silently: a caller that means to ignore a failure says so with (void).
 //   Result<Config> r = loadConfig(opts);
 //   if (!r) return r.error();
 //   use(r.value());
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
