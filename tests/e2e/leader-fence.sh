@@ -6,8 +6,10 @@
 #      takes over and reconciles the changes made meanwhile.
 #   2. The frozen one is resumed (SIGCONT): it must write nothing more (its fence is shut
 #      by its own clock before its watchdog even wakes) and exit 1 without draining.
-#   3. SIGTERM to the new leader: it exits 0 within its grace period and hands the Lease
-#      over (no holder).
+#   3. The new leader is killed (-9) mid-canary; a third process takes over and finishes the
+#      rollout with each step taken once (one Event each).
+#   4. SIGTERM to the leader: it exits 0 within its grace period and hands the Lease over
+#      (no holder).
 # Usage: leader-fence.sh PATH-TO-mlmodel-operator
 . "$(dirname "$0")/../smoke/lib.sh"
 OPERATOR=${1:?operator binary}
@@ -135,14 +137,48 @@ late=$(audit_writes "op-a-$suffix" "$(awk -v t="$t_stop" 'BEGIN { printf "%.6f",
 [ "$(audit_writes "op-b-$suffix" "$t_takeover")" -gt 0 ] || fail "no write by B after the takeover in the audit log"
 echo "   A: $before writes before the freeze, none after; resumed and exited 1 in $(awk -v a="$t_cont" -v b="$(date -u +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s or less"
 
-echo "-- SIGTERM to B: exits 0 within its grace period and releases the Lease"
+echo "-- kill -9 of the leader mid-canary: the next leader resumes it, no step skipped or repeated"
+start_instance C "$kcA"
+idC=$(identity_of C)
+kubectl -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: serving.mlops.dev/v1alpha1
+kind: MLModel
+metadata: {name: walk}
+spec:
+  image: "$REGISTRY/$repo:1.0.0"
+  replicas: 2
+  rollout:
+    canary:
+      steps: [{weight: 25, pause: 8s}, {weight: 50, pause: 8s}]
+YAML
+poll 60 sh -c "[ \"\$(kubectl -n $ns get mlmodel walk -o jsonpath='{.status.stable.version}')\" = 1.0.0 ]" ||
+  fail "walk 1.0.0 never deployed"
+kubectl -n "$ns" patch mlmodel walk --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:2.0.0\"}}" >/dev/null
+step_started() { [ -n "$(kubectl -n "$ns" get mlmodel walk -o jsonpath='{.status.canary.stepStartedAt}')" ]; }
+poll 60 step_started || fail "B never started the canary's first step"
+has_event walk CanaryStarted || fail "no CanaryStarted Event from B"
+kill -KILL "$pid_B"
+wait "$pid_B" 2>/dev/null || true
+poll 40 holder_is "$idC" || fail "C never took the lease from the killed B (holder '$(holder)')"
+promoted() { [ "$(kubectl -n "$ns" get mlmodel walk -o jsonpath='{.status.stable.version}')" = 2.0.0 ]; }
+poll 90 promoted || fail "C did not finish the canary: $(kubectl -n "$ns" get mlmodel walk -o yaml)"
+has_event walk Promoted "version 2.0.0" || fail "no Promoted Event"
+for reason in CanaryStarted StepAdvanced Promoting Promoted; do
+  count_events walk "$reason"
+  [ "$event_count" = 1 ] || fail "walk: $event_count $reason Events, want exactly 1 (a step skipped or repeated)"
+done
+[ "$(kubectl -n "$ns" get mlmodel walk -o jsonpath='{.status.history[?(@.version=="2.0.0")].outcome}')" = Promoted ] ||
+  fail "history: $(kubectl -n "$ns" get mlmodel walk -o jsonpath='{.status.history}')"
+pid_B=$pid_C
+
+echo "-- SIGTERM to the leader: exits 0 within its grace period and releases the Lease"
 t0=$(date +%s)
 kill -TERM "$pid_B"
 set +e
 wait "$pid_B"
 rc=$?
 set -e
-[ "$rc" = 0 ] || fail "B exited $rc on SIGTERM: $(tail -5 "$E2E_TMP/B.log")"
-[ $(($(date +%s) - t0)) -le 20 ] || fail "B took $(($(date +%s) - t0)) s to stop"
-[ -z "$(holder)" ] || fail "B did not release the Lease (holder '$(holder)')"
+[ "$rc" = 0 ] || fail "C exited $rc on SIGTERM: $(tail -5 "$E2E_TMP/C.log")"
+[ $(($(date +%s) - t0)) -le 20 ] || fail "C took $(($(date +%s) - t0)) s to stop"
+[ -z "$(holder)" ] || fail "C did not release the Lease (holder '$(holder)')"
 echo "PASS"
