@@ -38,23 +38,12 @@ std::optional<std::vector<analysis::Measurement>> MeasurementPool::round(
   if (stopping_ || queue_.size() >= options_.maxQueued) {
     if (!stopping_) ++refused_;
     // No measurement is no evidence: an Error round, never a pass.
-    std::vector<analysis::Measurement> out;
-    for (const auto& c : request.checks) {
-      analysis::Measurement m;
-      m.metric = c.name;
-      m.query = c.query;
-      m.verdict = analysis::Verdict::Error;
-      m.reason = analysis::kReasonProviderUnavailable;
-      m.message = c.name + ": " +
-                  (stopping_ ? std::string("the operator is stopping")
-                             : "too many analysis rounds waiting (" +
-                                   std::to_string(options_.maxQueued) + ")");
-      m.time = request.now;
-      out.push_back(std::move(m));
-    }
-    return out;
+    return rollout::errorRound(request, analysis::kReasonProviderUnavailable,
+                               stopping_ ? std::string("the operator is stopping")
+                                         : "too many analysis rounds waiting (" +
+                                               std::to_string(options_.maxQueued) + ")");
   }
-  started_[request.id] = true;
+  started_.insert(request.id);
   queue_.push_back(
       {request, request.prometheus ? request.prometheus->address : std::string("(none)")});
   lock.unlock();

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,7 +74,7 @@ class MeasurementPool final : public rollout::RoundSource {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::vector<Job> queue_;                // in arrival order
-  std::map<std::string, bool> started_;   // ids queued or running
+  std::set<std::string> started_;         // ids queued or running
   std::map<std::string, Done> done_;      // finished, until taken or expired
   std::map<std::string, int> perTarget_;  // rounds running against each Prometheus
   std::size_t running_ = 0;

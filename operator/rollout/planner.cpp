@@ -85,19 +85,23 @@ std::vector<analysis::Measurement> measureRound(const RoundRequest& request,
     for (auto& f : pending) round.push_back(f.get());
     return round;
   }
-  for (const auto& c : checks) {
-    if (p) {
-      round.push_back(analysis::measure(c, *p.value(), vars, now));
-    } else {
-      analysis::Measurement m;
-      m.metric = c.name;
-      m.query = c.query;
-      m.verdict = analysis::Verdict::Error;
-      m.reason = p.error().reason;
-      m.message = c.name + ": " + p.error().message;
-      m.time = now;
-      round.push_back(std::move(m));
-    }
+  if (!p) return errorRound(request, p.error().reason, p.error().message);
+  for (const auto& c : checks) round.push_back(analysis::measure(c, *p.value(), vars, now));
+  return round;
+}
+
+std::vector<analysis::Measurement> errorRound(const RoundRequest& request,
+                                              const std::string& reason, const std::string& why) {
+  std::vector<analysis::Measurement> round;
+  for (const auto& c : request.checks) {
+    analysis::Measurement m;
+    m.metric = c.name;
+    m.query = c.query;
+    m.verdict = analysis::Verdict::Error;
+    m.reason = reason;
+    m.message = c.name + ": " + why;
+    m.time = request.now;
+    round.push_back(std::move(m));
   }
   return round;
 }

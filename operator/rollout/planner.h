@@ -61,6 +61,10 @@ class RoundSource {
   virtual std::optional<std::vector<analysis::Measurement>> round(const RoundRequest& request) = 0;
 };
 
+// A round with no measurement: an Error for each check, with `reason` and `why`.
+std::vector<analysis::Measurement> errorRound(const RoundRequest& request,
+                                              const std::string& reason, const std::string& why);
+
 // Every check of `request` measured now, on this thread (all at once when several), or an
 // Error each when the Prometheus cannot be had.
 std::vector<analysis::Measurement> measureRound(const RoundRequest& request,

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -16,17 +15,10 @@ namespace mlmodel::server {
 class WriteFence {
  public:
   core::Status check() const {
-    if (closed_.load(std::memory_order_acquire)) {
-      std::lock_guard lock(mu_);
-      return core::Error{"not written: " + reason_};
-    }
-    std::function<core::Status()> holds;
-    {
-      std::lock_guard lock(mu_);
-      holds = holds_;
-    }
-    if (!holds) return core::Ok{};
-    if (auto s = holds(); !s) return core::Error{"not written: " + s.error().message};
+    std::lock_guard lock(mu_);
+    if (closed_) return core::Error{"not written: " + reason_};
+    if (!holds_) return core::Ok{};
+    if (auto s = holds_(); !s) return core::Error{"not written: " + s.error().message};
     return core::Ok{};
   }
   // From now on writes need `holds` to be Ok (a leader's lease check).
@@ -34,22 +26,19 @@ class WriteFence {
     std::lock_guard lock(mu_);
     holds_ = std::move(holds);
   }
-  // No write passes any more; `why` says so in the errors.
+  // No write passes any more; `why` (the first one given) says so in the errors.
   void close(const std::string& why) {
-    {
-      std::lock_guard lock(mu_);
-      if (closed_.load()) return;
-      reason_ = why;
-    }
-    closed_.store(true, std::memory_order_release);
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    reason_ = why;
   }
-  bool closed() const { return closed_.load(std::memory_order_acquire); }
 
  private:
   mutable std::mutex mu_;
   std::function<core::Status()> holds_;  // guarded by mu_
   std::string reason_;                   // guarded by mu_
-  std::atomic<bool> closed_{false};
+  bool closed_ = false;                  // guarded by mu_
 };
 
 }  // namespace mlmodel::server

@@ -126,6 +126,13 @@ class ManagerTest : public ::testing::Test {
     p.clock = &clock_;
     return std::make_unique<Manager>(std::move(p), options);
   }
+  // Starts `m`, lets its caches sync and hands it the lease.
+  void startLeading(Manager& m) {
+    m.start();
+    syncCaches();
+    ASSERT_TRUE(waitUntil([&] { return leadership_->started(); }));
+    leadership_->lead();
+  }
   void syncCaches() {
     {
       std::lock_guard lock(cachesMu_);
@@ -172,10 +179,7 @@ TEST_F(ManagerTest, ContendsForTheLeaseOnlyOnceTheCachesHaveSynced) {
 TEST_F(ManagerTest, ALostLeaseStopsTakingKeysRefusesWritesAndExitsOneWithoutDraining) {
   auto m = manager();
   work_.blocking = {"ns/a", "ns/b"};
-  m->start();
-  syncCaches();
-  ASSERT_TRUE(waitUntil([&] { return leadership_->started(); }));
-  leadership_->lead();
+  ASSERT_NO_FATAL_FAILURE(startLeading(*m));
   queue_->add("ns/a");
   queue_->add("ns/b");
   ASSERT_TRUE(waitUntil([&] { return work_.startedCount() == 2; }));  // both workers busy
@@ -205,10 +209,7 @@ TEST_F(ManagerTest, ALostLeaseDoesNotWaitLongForAReconcileThatHangs) {
   o.lostGrace = 2s;
   auto m = manager(true, o);
   work_.blocking = {"ns/a"};
-  m->start();
-  syncCaches();
-  ASSERT_TRUE(waitUntil([&] { return leadership_->started(); }));
-  leadership_->lead();
+  ASSERT_NO_FATAL_FAILURE(startLeading(*m));
   queue_->add("ns/a");
   ASSERT_TRUE(waitUntil([&] { return work_.startedCount() == 1; }));
   leadership_->lose();
@@ -225,10 +226,7 @@ TEST_F(ManagerTest, ALostLeaseDoesNotWaitLongForAReconcileThatHangs) {
 TEST_F(ManagerTest, SigtermFinishesTheReconcileInFlightThenReleasesTheLease) {
   auto m = manager();
   work_.blocking = {"ns/a"};
-  m->start();
-  syncCaches();
-  ASSERT_TRUE(waitUntil([&] { return leadership_->started(); }));
-  leadership_->lead();
+  ASSERT_NO_FATAL_FAILURE(startLeading(*m));
   queue_->add("ns/a");
   ASSERT_TRUE(waitUntil([&] { return work_.startedCount() == 1; }));
   Manager::Stopped end;
