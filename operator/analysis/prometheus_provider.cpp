@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <set>
 
 #include "core/encoding.h"
 
@@ -17,8 +18,6 @@ namespace json = web::json;
 
 // How many label sets of a several-series answer are kept for the message.
 constexpr size_t kSeriesShown = 5;
-
-using core::excerpt;
 
 // Prometheus writes sample values as Go's FormatFloat does: "1.5", "1e-05", "NaN", "+Inf".
 std::optional<double> parseSampleValue(std::string s) {
@@ -32,20 +31,19 @@ std::optional<double> parseSampleValue(std::string s) {
   return v;
 }
 
-// The body's {"status":"error","errorType":...,"error":...}, if it is one.
-struct ApiError {
-  std::string type;
-  std::string message;
-};
-
-std::optional<ApiError> apiError(const json::value& v) {
+// The errorType of a body {"status":"error","errorType":...}, if it is one: one of the
+// Prometheus API's own words, else "error". Nothing else of a reply is ever quoted in a
+// message (status and Events are read by the model's owner, and the address is theirs to
+// choose: a quoted body would let them read services they cannot reach themselves).
+std::optional<std::string> apiErrorType(const json::value& v) {
   if (!v.is_object() || !v.has_string_field("status") || v.at("status").as_string() != "error") {
     return std::nullopt;
   }
-  ApiError e;
-  if (v.has_string_field("errorType")) e.type = v.at("errorType").as_string();
-  if (v.has_string_field("error")) e.message = v.at("error").as_string();
-  return e;
+  static const std::set<std::string> kKnown = {"bad_data",  "execution",     "timeout",
+                                               "canceled",  "internal",      "unavailable",
+                                               "not_found", "not_acceptable"};
+  const std::string type = v.has_string_field("errorType") ? v.at("errorType").as_string() : "";
+  return kKnown.count(type) ? type : "error";
 }
 
 json::value parseJson(const std::string& body, bool& ok) {
@@ -174,21 +172,21 @@ core::Result<QueryResult> PrometheusProvider::query(const std::string& promql) {
   const json::value body = parseJson(resp->body, ok);
   const std::string who = "Prometheus " + options_.address;
   if (!ok || !body.is_object() || !body.has_string_field("status")) {
-    return core::Error{who + " did not answer like the Prometheus HTTP API (check the address" +
-                           " and its path prefix): " + excerpt(resp->body),
+    return core::Error{who + " did not answer like the Prometheus HTTP API (HTTP " +
+                           std::to_string(resp->status) + ", " + std::to_string(resp->body.size()) +
+                           " bytes; check the address and its path prefix)",
                        resp->status, kReasonProviderUnavailable};
   }
-  if (auto e = apiError(body)) {
-    const bool invalid = e->type == "bad_data" || e->type == "execution";
-    return core::Error{who + (invalid ? " rejected the query (" : " failed the query (") + e->type +
-                           ": " + e->message + "): " + promql,
+  if (auto type = apiErrorType(body)) {
+    const bool invalid = *type == "bad_data" || *type == "execution";
+    return core::Error{who + (invalid ? " rejected the query (" : " failed the query (") + *type +
+                           (invalid ? "; run it in Prometheus to see why): " : "): ") + promql,
                        resp->status, invalid ? kReasonQueryInvalid : kReasonProviderUnavailable};
   }
   if (!body.has_object_field("data") || !body.at("data").has_string_field("resultType") ||
       !body.at("data").has_field("result")) {
-    return core::Error{
-        who + " answered without data.resultType and data.result: " + excerpt(resp->body),
-        resp->status, kReasonProviderUnavailable};
+    return core::Error{who + " answered without data.resultType and data.result", resp->status,
+                       kReasonProviderUnavailable};
   }
   const json::value& data = body.at("data");
   const std::string type = data.at("resultType").as_string();
@@ -201,8 +199,8 @@ core::Result<QueryResult> PrometheusProvider::query(const std::string& promql) {
     }
   }
   const auto malformed = [&](const std::string& what) {
-    return core::Error{who + " sent a malformed " + what + " result: " + excerpt(resp->body),
-                       resp->status, kReasonProviderUnavailable};
+    return core::Error{who + " sent a malformed " + what + " result", resp->status,
+                       kReasonProviderUnavailable};
   };
   if (type == "scalar") {
     const auto v = pairValue(result);
@@ -245,7 +243,8 @@ core::Result<QueryResult> PrometheusProvider::query(const std::string& promql) {
                            promql,
                        resp->status, kReasonQueryInvalid};
   }
-  return core::Error{who + ": the query returns a " + type +
+  return core::Error{who + ": the query returns " +
+                         (type == "string" ? "a string" : "an unknown result type") +
                          ", not a number (a check needs an instant vector or a scalar): " + promql,
                      resp->status, kReasonQueryInvalid};
 }
@@ -256,9 +255,7 @@ core::Error PrometheusProvider::httpFailure(const http::Response& resp,
   const int s = resp.status;
   bool ok = false;
   const json::value body = parseJson(resp.body, ok);
-  const auto e = ok ? apiError(body) : std::nullopt;
-  const std::string detail =
-      e ? e->type + ": " + e->message : (resp.body.empty() ? "" : excerpt(resp.body));
+  const std::string detail = ok ? apiErrorType(body).value_or("") : "";
   const std::string status = "HTTP " + std::to_string(s);
   if (s == 401 || s == 403) {
     return core::Error{who + " denied the query made " + authDescription() + " (" + status +

@@ -126,9 +126,6 @@ core::Result<AnalysisSpec> decodeAnalysis(const JsonFields& canary) {
   auto metrics = decodeMetrics(f);
   if (!metrics) return metrics.error();
   a.metrics = std::move(metrics.value());
-  if (!a.metrics.empty() && !a.prometheus) {
-    return invalid(f.pathOf("prometheus"), "required when metrics are given");
-  }
   return a;
 }
 
@@ -247,9 +244,6 @@ core::Result<MonitoringSpec> decodeMonitoring(const Json& monitoring) {
   auto metrics = decodeMetrics(f);
   if (!metrics) return metrics.error();
   m.metrics = std::move(metrics.value());
-  if (m.enabled && !m.metrics.empty() && !m.prometheus) {
-    return invalid(f.pathOf("prometheus"), "required when metrics are given");
-  }
   return m;
 }
 

@@ -23,7 +23,8 @@ inline constexpr const char* kAbortAnnotation = "serving.mlops.dev/abort";
 // Any new value starts the rolled-back (or aborted) version again as a fresh canary.
 inline constexpr const char* kRetryAnnotation = "serving.mlops.dev/retry";
 
-// spec.rollout.canary.analysis.prometheus and spec.monitoring.prometheus.
+// spec.rollout.canary.analysis.prometheus and spec.monitoring.prometheus. Absent, the
+// operator's default Prometheus is used (controller/trust_policy.h).
 struct PrometheusRef {
   std::string address;
   std::string authSecret;  // Secret name in the model's namespace; "" for none

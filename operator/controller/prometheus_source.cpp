@@ -9,6 +9,8 @@ namespace mlmodel::controller {
 namespace {
 
 constexpr auto kReuseFor = std::chrono::minutes(1);
+// Keys are chosen by tenants (address, Secret names): the cache must not grow with them.
+constexpr size_t kMaxProviders = 256;
 constexpr std::chrono::milliseconds kMaxQueryTimeout = std::chrono::seconds(30);
 
 std::string decoded(const Json& data, const char* key) {
@@ -30,6 +32,14 @@ core::Result<Json> PrometheusSource::secretData(const std::string& ns, const std
 
 core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build(
     const std::string& ns, const api::PrometheusRef& ref) {
+  if (!ref.authSecret.empty() && core::toLower(ref.address).rfind("https://", 0) != 0) {
+    // The policy refuses such a spec first (controller/trust_policy.h); this keeps a token
+    // off the wire whatever path led here.
+    return core::Error{"Prometheus " + ref.address +
+                           ": credentials are only sent over https (authSecretRef " +
+                           ref.authSecret + ")",
+                       0, analysis::kReasonUnauthorized};
+  }
   analysis::PrometheusOptions o;
   o.address = ref.address;
   // The CRD allows at most 30 s; objects written before that rule get it too.
@@ -76,8 +86,19 @@ core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::provi
   auto built = build(ns, ref);
   if (!built) return built.error();
   std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(cache_, [&](const auto& kv) { return now - kv.second.built >= kReuseFor; });
+  if (cache_.size() >= kMaxProviders && !cache_.count(key)) {
+    cache_.erase(std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+      return a.second.built < b.second.built;
+    }));
+  }
   cache_[key] = {built.value(), now};
   return built.value();
+}
+
+std::size_t PrometheusSource::cached() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.size();
 }
 
 }  // namespace mlmodel::controller

@@ -16,8 +16,9 @@ using Json = web::json::value;
 
 // The Prometheus a spec names, with credentials from Secrets in the model's namespace:
 // authSecretRef holds `token` (bearer) or `username` and `password` (basic), caSecretRef
-// holds `ca.crt`. Providers are reused for a minute, then the Secrets are read again, so
-// rotated credentials take effect without a restart. Thread-safe.
+// holds `ca.crt`; credentials go only to https addresses. Providers are reused for a
+// minute, then the Secrets are read again, so rotated credentials take effect without a
+// restart. Thread-safe.
 class PrometheusSource final : public rollout::ProviderSource {
  public:
   PrometheusSource(kube::Client& client, const core::Clock& clock,
@@ -30,6 +31,8 @@ class PrometheusSource final : public rollout::ProviderSource {
 
   core::Result<std::shared_ptr<analysis::MetricsProvider>> provider(
       const std::string& ns, const api::PrometheusRef& ref) override;
+  // Providers held: those built in the last minute, at most 256 (the oldest go first).
+  std::size_t cached() const;
 
  private:
   core::Result<std::shared_ptr<analysis::MetricsProvider>> build(const std::string& ns,
@@ -44,7 +47,7 @@ class PrometheusSource final : public rollout::ProviderSource {
   const core::Clock& clock_;
   const analysis::PrometheusTransportFactory transports_;
   std::size_t maxReplyBytes_ = analysis::PrometheusOptions{}.maxReplyBytes;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, Entry> cache_;
 };
 

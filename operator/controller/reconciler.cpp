@@ -163,6 +163,11 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   if (!ro) return invalid(*obj, ro.error());
   auto mon = api::decodeMonitoring(model.spec.monitoring);
   if (!mon) return invalid(*obj, mon.error());
+  static const TrustPolicy kOpen;
+  if (auto a = admit(deps_.policy ? *deps_.policy : kOpen, model.spec, ro.value(), mon.value());
+      !a) {
+    return invalid(*obj, a.error());
+  }
   {
     std::lock_guard<std::mutex> lock(writesMu_);
     auto it = writtenFrom_.find(key);
@@ -232,6 +237,8 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
 kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& error) {
   // Whatever slipped past the schema: say so in status and an Event, and wait for a new
   // spec rather than retrying (the next edit enqueues the model again).
+  // A refusal by the administrator's policy keeps its own reason (RegistryNotAllowed, ...).
+  const std::string reason = error.reason.empty() ? "InvalidSpec" : error.reason;
   api::MLModel model;
   model.metadata.name = stringAt(object, {"metadata", "name"});
   model.metadata.ns = stringAt(object, {"metadata", "namespace"});
@@ -243,12 +250,11 @@ kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& erro
   status["observedGeneration"] = Json::number(model.metadata.generation);
   status["phase"] = Json::string("Failed");
   const Json prev = status.has_array_field("conditions") ? status.at("conditions") : Json::array();
-  status["conditions"] = buildConditions(prev,
-                                         {{"Ready", "False", "InvalidSpec", error.message},
-                                          {"Stalled", "True", "InvalidSpec", error.message}},
-                                         model.metadata.generation, now);
+  status["conditions"] = buildConditions(
+      prev, {{"Ready", "False", reason, error.message}, {"Stalled", "True", reason, error.message}},
+      model.metadata.generation, now);
   if (status != model.status) {
-    event(model, kube::EventType::kWarning, "InvalidSpec", "Validate", error.message);
+    event(model, kube::EventType::kWarning, reason.c_str(), "Validate", error.message);
     if (auto w = writeStatus(model, status); !w) return kube::WorkResult::retry();
   }
   return kube::WorkResult::success();

@@ -10,6 +10,7 @@
 #include "controller/image_resolver.h"
 #include "controller/pod_problems.h"
 #include "controller/rollout_metrics.h"
+#include "controller/trust_policy.h"
 #include "core/clock.h"
 #include "kube/event_recorder.h"
 #include "kube/rest_client.h"
@@ -37,6 +38,9 @@ struct ReconcilerDeps {
   rollout::RoundSource* rounds = nullptr;
   RolloutMetrics* metrics = nullptr;  // optional
   PodReader* pods = nullptr;  // optional: says why pods do not start (ImagePullBackOff, ...)
+  // The administrator's limits on images and Prometheus addresses, and the default
+  // Prometheus. Null: any registry and address, no default.
+  const TrustPolicy* policy = nullptr;
 };
 
 // Turns one MLModel into its Deployments and Services and reports what it sees in status.

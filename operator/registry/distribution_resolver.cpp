@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 
 #include <algorithm>
+#include <set>
 
 #include "registry/auth_challenge.h"
 #include "registry/encoding.h"
@@ -18,25 +19,30 @@ constexpr std::chrono::seconds kDefaultTokenLifetime{60};
 // Basic credentials never expire, but the cache entry does, so that entries for rotated
 // credentials are pruned.
 constexpr std::chrono::hours kBasicLifetime{1};
+// Bounds on what tenant-chosen names (registries, repositories, credentials) can make the
+// resolver hold.
+constexpr std::chrono::minutes kTransportIdle{10};
+constexpr std::size_t kMaxTransports = 64;
+constexpr std::size_t kMaxAuthEntries = 1024;
 
-// The registry's own {"errors":[{"code","message"}]} body, first error only.
-struct RegistryErrorBody {
-  std::string code;
-  std::string message;
-};
-
-RegistryErrorBody registryError(const std::string& body) {
-  RegistryErrorBody out;
-  if (body.empty()) return out;
+// The code of the registry's own {"errors":[{"code":...}]} body (first error), when it is
+// one of the distribution spec's; "" otherwise. Messages quote nothing else of a reply:
+// the registry is the tenant's choice, and Events and status are theirs to read.
+std::string registryErrorCode(const std::string& body) {
+  if (body.empty()) return "";
   std::error_code ec;
   auto v = web::json::value::parse(body, ec);
-  if (ec || !v.is_object() || !v.has_array_field("errors")) return out;
+  if (ec || !v.is_object() || !v.has_array_field("errors")) return "";
   const auto& errors = v.at("errors").as_array();
-  if (errors.size() == 0 || !errors.at(0).is_object()) return out;
+  if (errors.size() == 0 || !errors.at(0).is_object()) return "";
   const auto& e = errors.at(0);
-  if (e.has_string_field("code")) out.code = e.at("code").as_string();
-  if (e.has_string_field("message")) out.message = e.at("message").as_string();
-  return out;
+  static const std::set<std::string> kCodes = {
+      "BLOB_UNKNOWN",          "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID",
+      "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID",    "MANIFEST_UNKNOWN",    "NAME_INVALID",
+      "NAME_UNKNOWN",          "SIZE_INVALID",        "UNAUTHORIZED",        "DENIED",
+      "UNSUPPORTED",           "TOOMANYREQUESTS"};
+  const std::string code = e.has_string_field("code") ? e.at("code").as_string() : "";
+  return kCodes.count(code) ? code : "";
 }
 
 std::string mediaTypeOf(const http::Response& r) {
@@ -253,8 +259,7 @@ core::Result<std::string> DistributionResolver::fetchToken(
   if (resp->status / 100 != 2) {
     const bool unavailable = resp->status / 100 == 5 || resp->status == 429;
     return core::Error{prefix + ": token server " + tokenServer + " answered HTTP " +
-                           std::to_string(resp->status) + " to a request made " + ctx.who() +
-                           (resp->body.empty() ? "" : ": " + detail::excerpt(resp->body)),
+                           std::to_string(resp->status) + " to a request made " + ctx.who(),
                        resp->status,
                        unavailable ? kReasonRegistryUnavailable : kReasonUnauthorized};
   }
@@ -303,12 +308,11 @@ core::Result<Resolution> DistributionResolver::finish(Context& ctx, const http::
 core::Error DistributionResolver::failure(const Context& ctx, const http::Response& resp) const {
   const std::string image = "image " + ctx.image;
   const std::string registry = "registry " + ctx.ref.registry;
-  const auto body = registryError(resp.body);
-  const std::string detail = body.message.empty() ? detail::excerpt(resp.body) : body.message;
+  const std::string detail = registryErrorCode(resp.body);
   const int s = resp.status;
-  if (s == 404 || body.code == "MANIFEST_UNKNOWN" || body.code == "NAME_UNKNOWN") {
+  if (s == 404 || detail == "MANIFEST_UNKNOWN" || detail == "NAME_UNKNOWN") {
     std::string what = ctx.ref.digest.empty() ? "tag not found" : "manifest not found";
-    if (body.code == "NAME_UNKNOWN") what = "repository not found";
+    if (detail == "NAME_UNKNOWN") what = "repository not found";
     return core::Error{image + ": " + what, s, kReasonManifestUnknown};
   }
   if (s == 401 || s == 403) {
@@ -330,9 +334,27 @@ core::Error DistributionResolver::failure(const Context& ctx, const http::Respon
 
 std::shared_ptr<http::Transport> DistributionResolver::transportFor(const std::string& baseUrl) {
   std::lock_guard<std::mutex> guard(mu_);
-  auto& slot = transports_[baseUrl];
-  if (!slot) slot = factory_(baseUrl);
-  return slot;
+  const auto now = clock_.steadyNow();
+  auto it = transports_.find(baseUrl);
+  if (it == transports_.end()) {
+    // Servers are named by tenants (images) and by registries (token realms): idle ones go,
+    // and the oldest-used when too many are held. One in use stays alive with its caller.
+    std::erase_if(transports_,
+                  [&](const auto& kv) { return now - kv.second.lastUsed >= kTransportIdle; });
+    if (transports_.size() >= kMaxTransports) {
+      transports_.erase(std::min_element(
+          transports_.begin(), transports_.end(),
+          [](const auto& a, const auto& b) { return a.second.lastUsed < b.second.lastUsed; }));
+    }
+    it = transports_.emplace(baseUrl, Held{factory_(baseUrl), now}).first;
+  }
+  it->second.lastUsed = now;
+  return it->second.transport;
+}
+
+std::size_t DistributionResolver::heldTransports() const {
+  std::lock_guard<std::mutex> guard(mu_);
+  return transports_.size();
 }
 
 std::optional<std::string> DistributionResolver::cachedAuth(const std::string& key) {
@@ -351,6 +373,11 @@ void DistributionResolver::storeAuth(const std::string& key, std::string header,
   std::lock_guard<std::mutex> guard(mu_);
   const auto now = clock_.steadyNow();
   std::erase_if(auth_, [&](const auto& kv) { return now >= kv.second.validUntil; });
+  if (auth_.size() >= kMaxAuthEntries && !auth_.count(key)) {
+    auth_.erase(std::min_element(auth_.begin(), auth_.end(), [](const auto& a, const auto& b) {
+      return a.second.validUntil < b.second.validUntil;
+    }));
+  }
   auth_[key] = CachedAuth{std::move(header), now + lifetime};
 }
 

@@ -16,7 +16,7 @@
 namespace mlmodel::registry {
 
 // Makes the transport for one server, e.g. "https://registry-1.docker.io". Tests inject
-// fakes here; the resolver keeps one transport per server for its lifetime.
+// fakes here; the resolver keeps one transport per server while it is in use.
 using TransportFactory =
     std::function<std::unique_ptr<http::Transport>(const std::string& baseUrl)>;
 
@@ -58,6 +58,9 @@ class DistributionResolver final : public Resolver {
   // The scheme://host[:port] the resolver talks to for `registry`.
   std::string baseUrl(const std::string& registry) const;
 
+  // Transports held: those used in the last 10 minutes, at most 64.
+  std::size_t heldTransports() const;
+
  private:
   struct Context;
   struct CachedAuth {
@@ -80,8 +83,12 @@ class DistributionResolver final : public Resolver {
   const TransportFactory factory_;
   const DistributionResolverOptions options_;
   const core::Clock& clock_;
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<http::Transport>> transports_;
+  mutable std::mutex mu_;
+  struct Held {
+    std::shared_ptr<http::Transport> transport;
+    core::SteadyTime lastUsed{};
+  };
+  std::map<std::string, Held> transports_;
   std::map<std::string, CachedAuth> auth_;
 };
 

@@ -15,6 +15,8 @@
 #include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
 #include "controller/registry_image_resolver.h"
+#include "controller/trust_policy.h"
+#include "core/allowed_urls.h"
 #include "http/transport.h"
 #include "kube/client_factory.h"
 #include "kube/event_recorder.h"
@@ -23,6 +25,7 @@
 #include "kube/metrics.h"
 #include "kube/transforms.h"
 #include "kube/workqueue.h"
+#include "registry/allowed_registries.h"
 #include "registry/caching_resolver.h"
 #include "registry/distribution_resolver.h"
 #include "server/analysis_metrics.h"
@@ -202,6 +205,16 @@ int runOperator(const Options& o) {
   deps.metrics = &reconcileMetrics;
   controller::ClientPodReader podReader(*client);
   deps.pods = &podReader;
+  // parseOptions checked every list already.
+  controller::TrustPolicy policy;
+  policy.prometheus = core::AllowedUrls::parse(o.prometheusAllowedPrefixes).value();
+  policy.defaultPrometheus = o.prometheusDefaultAddress;
+  policy.registries = registry::AllowedRegistries::parse(o.allowedRegistries).value();
+  deps.policy = &policy;
+  spdlog::info("trust policy: Prometheus {} (default {}), registries {}",
+               policy.prometheus.restricts() ? policy.prometheus.describe() : "any address",
+               policy.defaultPrometheus.empty() ? "none" : policy.defaultPrometheus,
+               policy.registries.restricts() ? policy.registries.describe() : "any");
   controller::Reconciler reconciler(deps);
 
   auto synced = [&] {

@@ -4,6 +4,9 @@
 #include <optional>
 #include <sstream>
 
+#include "core/allowed_urls.h"
+#include "registry/allowed_registries.h"
+
 namespace mlmodel::server {
 namespace {
 
@@ -21,6 +24,11 @@ core::Result<bool> parseBool(const std::string& flag, const std::string& v) {
   if (v == "true" || v == "1") return true;
   if (v == "false" || v == "0") return false;
   return core::Error{"--" + flag + ": expected true or false, got \"" + v + "\""};
+}
+
+template <class T>
+std::optional<core::Error> errorOf(const core::Result<T>& r) {
+  return r ? std::nullopt : std::optional(r.error());
 }
 
 }  // namespace
@@ -52,6 +60,13 @@ Runs the MLModel controller against the Kubernetes API server.
   --log-format FORMAT               text or json (default text)
   --insecure-registry HOST:PORT     a registry spoken to over plain HTTP (repeatable)
   --prometheus-max-reply-mib N      the largest Prometheus query reply read, in MiB (default 8)
+  --prometheus-default-address URL  the Prometheus of models that name none
+  --prometheus-allowed-prefixes URL[,URL...]
+                                    the only Prometheus addresses models may name (URL prefixes,
+                                    repeatable; default: any); a model naming another is refused
+  --allowed-registries HOST[/PATH][,...]
+                                    the only registries (or repositories) images may come from
+                                    (repeatable; default: any); a model naming another is refused
   --version                         print the version and exit
   --help                            print this help and exit
 )";
@@ -155,6 +170,22 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
       if (st && o.logFormat != "text" && o.logFormat != "json") {
         return core::Error{"--log-format: text or json; got \"" + o.logFormat + "\""};
       }
+    } else if (name == "prometheus-default-address") {
+      st = take(o.prometheusDefaultAddress);
+      if (st && !core::AllowedUrls::parse({o.prometheusDefaultAddress})) {
+        return core::Error{"--prometheus-default-address: \"" + o.prometheusDefaultAddress +
+                           "\" is not an http or https URL such as http://prometheus:9090"};
+      }
+    } else if (name == "prometheus-allowed-prefixes" || name == "allowed-registries") {
+      std::string v;
+      st = take(v);
+      auto& into = name == "allowed-registries" ? o.allowedRegistries : o.prometheusAllowedPrefixes;
+      for (auto& x : splitComma(v)) into.push_back(x);
+      const std::optional<core::Error> bad =
+          name == "allowed-registries"
+              ? errorOf(registry::AllowedRegistries::parse(o.allowedRegistries))
+              : errorOf(core::AllowedUrls::parse(o.prometheusAllowedPrefixes));
+      if (st && bad) return core::Error{"--" + name + ": " + bad->message};
     } else if (name == "insecure-registry") {
       std::string v;
       st = take(v);

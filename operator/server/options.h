@@ -33,6 +33,10 @@ struct Options {
   std::string logFormat = "text";
   int prometheusMaxReplyMiB = 8;             // a longer query reply fails the measurement
   std::set<std::string> insecureRegistries;  // host:port spoken to over plain HTTP
+  // The trust boundary (controller/trust_policy.h): what tenants' models may name.
+  std::string prometheusDefaultAddress;                // for models naming no Prometheus
+  std::vector<std::string> prometheusAllowedPrefixes;  // empty: any address
+  std::vector<std::string> allowedRegistries;          // empty: any registry
   bool help = false;
   bool version = false;
 };

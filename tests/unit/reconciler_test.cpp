@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/desired.h"
+#include "controller/trust_policy.h"
 #include "fake_transport.h"
 
 namespace mlmodel {
@@ -387,6 +388,42 @@ TEST_F(ReconcilerTest, AWrongTypeThatSlippedThroughIsReportedNotRetried) {
   EXPECT_EQ(conditionField(status, "Stalled", "message"),
             "spec.port: expected an integer, got a string");
   EXPECT_EQ(reasons(), std::vector<std::string>{"InvalidSpec"});
+}
+
+// The administrator's policy refuses before anything is applied: what runs keeps running,
+// and status and an Event say why, with the policy's own reason.
+TEST_F(ReconcilerTest, AModelOutsideTheTrustPolicyIsRefusedAndTouchesNothing) {
+  controller::TrustPolicy policy;
+  policy.registries = registry::AllowedRegistries::parse({"reg:5000/models"}).value();
+  policy.prometheus = core::AllowedUrls::parse({"http://prometheus:9090"}).value();
+  deps.policy = &policy;
+  reconciler = std::make_unique<controller::Reconciler>(deps);
+  firstPass();  // reg:5000/models/fraud is allowed
+  ASSERT_EQ(condition(lastStatusPatch(), "Stalled"), nullptr);
+  const size_t before = transport->requests().size();
+
+  putModel(R"({"image":"evil.example/miner:1","replicas":2})", lastStatusPatch());
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  ASSERT_EQ(transport->requests().size(), before + 1);  // the status only
+  auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "Stalled", "reason"), "RegistryNotAllowed");
+  EXPECT_EQ(conditionField(status, "Ready", "reason"), "RegistryNotAllowed");
+  EXPECT_NE(conditionField(status, "Stalled", "message")
+                .find("spec.image: evil.example/miner is not in a registry this operator may "
+                      "pull from (allowed: reg:5000/models)"),
+            std::string::npos);
+  EXPECT_EQ(status.at("stable").at("version").as_string(), "1.0.0");
+  EXPECT_EQ(reasons().back(), "RegistryNotAllowed");
+
+  putModel(R"({"image":"reg:5000/models/fraud:2.0.0","replicas":2,"monitoring":{"enabled":true,
+    "prometheus":{"address":"http://kubernetes.default:443"},
+    "metrics":[{"name":"e","query":"q","max":1}]}})",
+           status);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Stalled", "reason"), "PrometheusNotAllowed");
+  EXPECT_EQ(resolver.calls, 1);  // no image resolved for a refused model
 }
 
 // The apply of the named Deployment among the requests, or null.

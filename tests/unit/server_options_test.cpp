@@ -55,6 +55,30 @@ TEST(ServerOptions, SecureMetricsAndReplyCap) {
             "--prometheus-max-reply-mib: must be 1..1024");
 }
 
+TEST(ServerOptions, TheTrustBoundary) {
+  auto o = parseOptions({"--prometheus-default-address", "http://prometheus.monitoring:9090",
+                         "--prometheus-allowed-prefixes=http://a:1,https://b/x",
+                         "--prometheus-allowed-prefixes", "http://c:3", "--allowed-registries",
+                         "127.0.0.1:5000,ghcr.io/acme"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->prometheusDefaultAddress, "http://prometheus.monitoring:9090");
+  EXPECT_EQ(o->prometheusAllowedPrefixes,
+            (std::vector<std::string>{"http://a:1", "https://b/x", "http://c:3"}));
+  EXPECT_EQ(o->allowedRegistries, (std::vector<std::string>{"127.0.0.1:5000", "ghcr.io/acme"}));
+  EXPECT_TRUE(parseOptions({})->prometheusAllowedPrefixes.empty());
+  EXPECT_EQ(parseOptions({"--prometheus-default-address=prometheus:9090"}).error().message,
+            "--prometheus-default-address: \"prometheus:9090\" is not an http or https URL such "
+            "as http://prometheus:9090");
+  EXPECT_EQ(parseOptions({"--prometheus-allowed-prefixes=http://u:p@a:1"}).error().message,
+            "--prometheus-allowed-prefixes: \"http://u:p@a:1\" is not an http or https URL "
+            "prefix such as http://prometheus:9090 (no credentials, query, fragment, escapes or "
+            "dot segments)");
+  EXPECT_NE(parseOptions({"--allowed-registries=https://ghcr.io"})
+                .error()
+                .message.find("--allowed-registries: \"https://ghcr.io\" is not a registry"),
+            std::string::npos);
+}
+
 TEST(ServerOptions, BadFlagsSayWhatIsWrong) {
   EXPECT_EQ(parseOptions({"--workers", "many"}).error().message,
             "--workers: expected a number, got \"many\"");
