@@ -243,6 +243,8 @@ kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& erro
   model.metadata.name = stringAt(object, {"metadata", "name"});
   model.metadata.ns = stringAt(object, {"metadata", "namespace"});
   model.metadata.uid = stringAt(object, {"metadata", "uid"});
+  // The status patch is conditional on it (an empty one is refused as "must be specified").
+  model.metadata.resourceVersion = stringAt(object, {"metadata", "resourceVersion"});
   model.metadata.generation = intAt(object, {"metadata", "generation"});
   if (object.has_object_field("status")) model.status = object.at("status");
   const auto now = core::rfc3339(deps_.clock->wallNow());
@@ -255,7 +257,11 @@ kube::WorkResult Reconciler::invalid(const Json& object, const core::Error& erro
       model.metadata.generation, now);
   if (status != model.status) {
     event(model, kube::EventType::kWarning, reason.c_str(), "Validate", error.message);
-    if (auto w = writeStatus(model, status); !w) return kube::WorkResult::retry();
+    if (auto w = writeStatus(model, status); !w) {
+      spdlog::warn("mlmodel {}/{}: status update failed: {}", model.metadata.ns,
+                   model.metadata.name, w.error().message);
+      return kube::WorkResult::retry();
+    }
   }
   return kube::WorkResult::success();
 }

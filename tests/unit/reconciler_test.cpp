@@ -387,6 +387,10 @@ TEST_F(ReconcilerTest, AWrongTypeThatSlippedThroughIsReportedNotRetried) {
   EXPECT_EQ(conditionField(status, "Stalled", "reason"), "InvalidSpec");
   EXPECT_EQ(conditionField(status, "Stalled", "message"),
             "spec.port: expected an integer, got a string");
+  // Conditional on the version read, as every status write.
+  const auto patch = Json::parse(transport->requests().back().body);
+  EXPECT_EQ(patch.at("metadata").at("resourceVersion").as_string(),
+            models.get("ml/fraud")->at("metadata").at("resourceVersion").as_string());
   EXPECT_EQ(reasons(), std::vector<std::string>{"InvalidSpec"});
 }
 
