@@ -105,6 +105,25 @@ assert "PodDisruptionBudget" not in kinds, "PDB turned off"
      --set 'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway' \
      --set 'topologySpreadConstraints[1].maxSkew=2' --set 'topologySpreadConstraints[1].topologyKey=topology.kubernetes.io/zone' \
      --set 'topologySpreadConstraints[1].whenUnsatisfiable=DoNotSchedule' --set 'topologySpreadConstraints[1].labelSelector.matchLabels.tier=ops'
+check trust-boundary '
+assert "--prometheus-default-address=http://thanos:10902" in args, args
+assert "--prometheus-allowed-prefixes=http://prom.monitoring:9090,https://b/x/" in args, args
+assert "--allowed-registries=reg.local:5000/models" in args, args
+vap = by("ValidatingAdmissionPolicy")[0]
+vars = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
+assert vars["allowedPrometheus"] == "[\"http://prom.monitoring:9090\",\"https://b/x\",\"http://thanos:10902\"]", vars
+assert vars["allowedRegistries"] == "[\"reg.local:5000/models\"]", vars
+assert len(vap["spec"]["validations"]) == 2
+binding = by("ValidatingAdmissionPolicyBinding")[0]["spec"]
+assert binding["policyName"] == vap["metadata"]["name"] and binding["validationActions"] == ["Warn"], binding
+assert binding["matchResources"]["namespaceSelector"] == {"matchLabels": {"team": "a"}}, binding
+' -- --set prometheus.defaultAddress=http://thanos:10902 --set 'prometheus.allowedPrefixes={http://prom.monitoring:9090,https://b/x/}' \
+     --set 'allowedRegistries={reg.local:5000/models}' --set admissionPolicy.enabled=true \
+     --set 'admissionPolicy.validationActions={Warn}' --set admissionPolicy.namespaceSelector.matchLabels.team=a
+check open-by-default '
+assert not any(a.startswith(("--prometheus-default", "--prometheus-allowed", "--allowed-registries")) for a in args), args
+assert "ValidatingAdmissionPolicy" not in kinds
+' --
 check pinned-by-digest '
 assert c["image"] == "example.com/ml/operator@sha256:abababababababababababababababababababababababababababababababab", c["image"]
 ' -- --set image.repository=example.com/ml/operator --set image.tag=1.2.3 --set image.digest=sha256:abababababababababababababababababababababababababababababababab
@@ -128,6 +147,11 @@ bad "/priorityClassName" --set priorityClassName=Bad_Class
 bad "/gracefulShutdownSeconds" --set gracefulShutdownSeconds=-5
 bad "/topologySpreadConstraints/0" --set 'topologySpreadConstraints[0].maxSkew=1'
 bad "/networkPolicy" --set networkPolicy.from=x
+bad "/prometheus/allowedPrefixes/0" --set 'prometheus.allowedPrefixes={prometheus:9090}'
+bad "/prometheus/defaultAddress" --set prometheus.defaultAddress=http://u:p@prometheus:9090
+bad "/allowedRegistries/0" --set 'allowedRegistries={https://ghcr.io}'
+bad "/admissionPolicy/validationActions/0" --set 'admissionPolicy.validationActions={Block}'
+bad "there is nothing to enforce" --set admissionPolicy.enabled=true
 
 echo "-- helm install --wait into the local cluster, then uninstall"
 ns="helm-chart-$RANDOM"
@@ -135,8 +159,14 @@ rel="mlm-$RANDOM"
 trap 'helm uninstall "$rel" -n "$ns" >/dev/null 2>&1 || true; kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 # --force-conflicts: the CRD may already be there, applied by kubectl (the other tests).
 # Two replicas with the hardening on: the API server accepts the PDB and the NetworkPolicy.
+# The admission policy is bound to this namespace only: tests running beside this one are
+# not subject to it.
 helm install "$rel" "$chart" -n "$ns" --create-namespace --wait --timeout 120s --force-conflicts \
   --set 'watchNamespaces={'"$ns"'}' --set replicaCount=2 --set networkPolicy.enabled=true \
+  --set prometheus.defaultAddress=http://prometheus.monitoring:9090 \
+  --set 'prometheus.allowedPrefixes={http://prometheus.monitoring:9090}' \
+  --set 'allowedRegistries={registry.example:5000/models}' --set admissionPolicy.enabled=true \
+  --set "admissionPolicy.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=$ns" \
   >"$tmp/install" 2>&1 || fail "helm install --wait: $(cat "$tmp/install")"
 grep "watching" "$tmp/install" >/dev/null || fail "no NOTES: $(cat "$tmp/install")"
 kubectl -n "$ns" get deploy "$rel-mlmodel-operator" -o jsonpath='{.status.availableReplicas}' | grep -x 2 >/dev/null ||
@@ -146,5 +176,30 @@ kubectl -n "$ns" get networkpolicy "$rel-mlmodel-operator" >/dev/null || fail "n
 poll 30 sh -c "[ \"\$(kubectl -n $ns get pdb $rel-mlmodel-operator -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}')\" = 2/1 ]" ||
   fail "the PodDisruptionBudget does not count the operator's pods: $(kubectl -n "$ns" get pdb -o yaml)"
 kubectl get crd mlmodels.serving.mlops.dev >/dev/null || fail "no CRD"
+# model NAME IMAGE [PROMETHEUS-ADDRESS]: create it, server-side dry run (through admission,
+# nothing stored); stderr in $tmp/apply.
+model() {
+  local prom=""
+  [ -n "${3:-}" ] && prom="prometheus: {address: \"$3\"},"
+  kubectl -n "$ns" create --dry-run=server -f - >/dev/null 2>"$tmp/apply" <<YAML
+apiVersion: serving.mlops.dev/v1alpha1
+kind: MLModel
+metadata: {name: $1}
+spec:
+  image: $2
+  rollout: {canary: {steps: [{weight: 10}], analysis: {$prom metrics: [{name: e, query: up, max: 1}]}}}
+YAML
+}
+# A policy is enforced once the API server has compiled it: poll for the first refusal.
+refused_other_prometheus() { ! model probe registry.example:5000/models/fraud:1 http://10.0.0.1:9090; }
+poll 30 refused_other_prometheus || fail "the admission policy let in a model naming another Prometheus"
+grep -F "spec names a Prometheus this cluster does not allow (http://10.0.0.1:9090); allowed: http://prometheus.monitoring:9090" \
+  "$tmp/apply" >/dev/null || fail "the refusal does not say what is allowed: $(cat "$tmp/apply")"
+! model other docker.io/evil/miner:1 || fail "the admission policy let in an image from another registry"
+grep -F "spec.image docker.io/evil/miner:1 is not from a registry this cluster allows (registry.example:5000/models)" \
+  "$tmp/apply" >/dev/null || fail "the refusal does not name the image: $(cat "$tmp/apply")"
+model fine registry.example:5000/models/fraud:1 || fail "the admission policy refused a model within it: $(cat "$tmp/apply")"
+model fine2 registry.example:5000/models/fraud:1 http://prometheus.monitoring:9090/ ||
+  fail "the admission policy refused the default address: $(cat "$tmp/apply")"
 helm uninstall "$rel" -n "$ns" --wait >/dev/null || fail "helm uninstall"
 echo "ok: helm chart"
