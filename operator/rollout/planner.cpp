@@ -25,15 +25,16 @@ std::string describe(const Revision& r) {
 }
 
 // A rollout of this revision failed (or was aborted by hand): do not start it again
-// until a retry is asked for.
-const HistoryEntry* refused(const RolloutStatus& st, const Revision& r) {
+// until a retry is asked for. A copy: monitoring may still roll the stable back in the
+// same plan, which adds to (and trims) the history it comes from.
+std::optional<HistoryEntry> refused(const RolloutStatus& st, const Revision& r) {
   for (auto it = st.history.rbegin(); it != st.history.rend(); ++it) {
     if (it->revision.templateHash != r.templateHash) continue;
     const bool failed =
         it->outcome == kRolledBack || (it->outcome == kAborted && it->reason == "AbortRequested");
-    return failed ? &*it : nullptr;
+    return failed ? std::optional(*it) : std::nullopt;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // This revision ran as stable before (same template, or same version and digest).
@@ -162,7 +163,7 @@ class Planner {
       steady();
       return finish();
     }
-    if (const HistoryEntry* failed = refused(st_, t)) {
+    if (const auto failed = refused(st_, t)) {
       if (in_.gates.retry.empty() || in_.gates.retry == st_.lastRetry) {
         holdRefused(*failed);
         return finish();

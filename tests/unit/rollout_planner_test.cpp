@@ -573,6 +573,29 @@ TEST_F(PlannerTest, TheVersionRolledBackToIsMonitoredWhileTheSpecNamesTheRefused
   EXPECT_FALSE(p.degraded);
 }
 
+// v3 failed and stays refused while v2, the stable version, degrades and is rolled back to
+// v1 in the same plan: the refused version is still the one the Stalled condition names.
+TEST_F(PlannerTest, ARollbackOfTheStableWhileATargetIsRefusedStillNamesTheRefusedOne) {
+  monitorV2AfterPromotion(1);
+  ASSERT_FALSE(HasFatalFailure());
+  gates.promote.clear();
+  gates.abort = "3.0";
+  step(v3);  // the canary starts and is aborted at once
+  ASSERT_FALSE(status.canary);
+  ASSERT_EQ(status.history.back().revision.version, "3.0");
+  gates.abort.clear();
+  step(v3);  // refused; stable v2 keeps running and is watched
+  ASSERT_TRUE(status.monitoring.nextCheckAt);
+  setErrorRate(0.3);
+  now += 60s;
+  Plan p = step(v3);
+  EXPECT_TRUE(hasEvent(p, "RolledBack"));
+  EXPECT_EQ(status.stable.revision.version, "1.0");
+  ASSERT_TRUE(p.stalled);
+  EXPECT_EQ(p.stalled->reason, "AbortRequested");
+  EXPECT_EQ(p.stalled->message.rfind("version 3.0 was aborted", 0), 0u) << p.stalled->message;
+}
+
 TEST_F(PlannerTest, MonitoringWithoutRollbackOnlyReportsDegraded) {
   watchErrorRate(1, false);
   deployV1();
