@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <span>
 
 #include "analysis/analysis_run.h"
 #include "analysis/check.h"
@@ -132,61 +133,352 @@ class Planner {
     plan_.status = in.status;
   }
 
+  // One pass, as a flat list of steps (the shape of Argo Rollouts' rollout/canary.go), in
+  // order until one finishes the plan: which revision the stable and canary Deployments run.
   Plan run() {
-    const Revision& t = in_.target;
-    if (st_.stable.revision.empty()) {
-      st_.canary.reset();  // the first deployment of a model has no canary
-      deployDirect("Deployed", "first version " + describe(t));
-      return finish();
-    }
-    if (st_.canary) {
-      if (t.templateHash == st_.stable.revision.templateHash) {
-        const Revision ended = st_.canary->revision;
-        endCanary(kAborted, "RevertedToStable",
-                  "the spec went back to the stable version " + describe(st_.stable.revision));
-        event(false, "CanaryEnded",
-              "canary " + describe(ended) + " removed: the spec is back at stable " +
-                  describe(st_.stable.revision));
-        steady();
-        return finish();
-      }
-      if (t.templateHash == st_.canary->revision.templateHash) {
-        advanceCanary();
-        return finish();
-      }
-      event(false, "CanaryRestarted",
-            "canary " + describe(st_.canary->revision) + " replaced by " + describe(t) +
-                " (the spec changed during the rollout)");
-      endCanary(kAborted, "Superseded", "replaced by version " + t.version);
-    }
-    if (t.templateHash == st_.stable.revision.templateHash) {
-      steady();
-      return finish();
-    }
-    if (const auto failed = refused(st_, t)) {
-      if (in_.gates.retry.empty() || in_.gates.retry == st_.lastRetry) {
-        holdRefused(*failed);
-        return finish();
-      }
-      st_.lastRetry = in_.gates.retry;
-      event(false, "RetryRequested",
-            "retrying version " + t.version + " (annotation " + api::kRetryAnnotation + "=" +
-                in_.gates.retry + ")");
-    }
-    const bool canaryConfigured = in_.rollout && in_.rollout->canary;
-    if (!canaryConfigured || knownGood(st_, t)) {
-      const bool good = canaryConfigured;
-      deployDirect(good ? "KnownGood" : "RollingUpdate",
-                   good ? "version " + describe(t) + " ran as stable before: no canary needed"
-                        : "rolling update to " + describe(t));
-      return finish();
-    }
-    startCanary();
-    advanceCanary();
+    static constexpr Step kSteps[] = {
+        &Planner::firstDeployment,      // a model's first version goes straight to stable
+        &Planner::revertToStable,       // the spec is back at stable: the canary goes
+        &Planner::continueCanary,       // the spec still asks for the running canary
+        &Planner::supersedeCanary,      // the spec changed mid-rollout: the canary ends
+        &Planner::unchangedTarget,      // nothing to roll out: keep and watch stable
+        &Planner::refusedTarget,        // a failed version waits for a retry
+        &Planner::deployWithoutCanary,  // no canary configured, or known good
+        &Planner::newCanary,            // start a canary beside stable
+    };
+    runSteps(kSteps);
     return finish();
   }
 
  private:
+  // What a step says of the plan: the next step runs, or the plan is done for this pass.
+  enum class Pass { Continue, Done };
+  using Step = Pass (Planner::*)();
+
+  void runSteps(std::span<const Step> steps) {
+    for (const Step s : steps) {
+      if ((this->*s)() == Pass::Done) return;
+    }
+  }
+
+  // --- the steps of run() ---
+
+  // The first deployment of a model has no canary.
+  Pass firstDeployment() {
+    if (!st_.stable.revision.empty()) return Pass::Continue;
+    st_.canary.reset();
+    deployDirect("Deployed", "first version " + describe(in_.target));
+    return Pass::Done;
+  }
+
+  // The spec went back to the stable version during a canary: the canary goes at once.
+  Pass revertToStable() {
+    if (!st_.canary || in_.target.templateHash != st_.stable.revision.templateHash) {
+      return Pass::Continue;
+    }
+    const Revision ended = st_.canary->revision;
+    endCanary(kAborted, "RevertedToStable",
+              "the spec went back to the stable version " + describe(st_.stable.revision));
+    event(false, "CanaryEnded",
+          "canary " + describe(ended) + " removed: the spec is back at stable " +
+              describe(st_.stable.revision));
+    steady();
+    return Pass::Done;
+  }
+
+  Pass continueCanary() {
+    if (!st_.canary || in_.target.templateHash != st_.canary->revision.templateHash) {
+      return Pass::Continue;
+    }
+    advanceCanary();
+    return Pass::Done;
+  }
+
+  // The spec changed during the rollout: this canary ends; the new target starts afresh.
+  Pass supersedeCanary() {
+    if (!st_.canary) return Pass::Continue;
+    event(false, "CanaryRestarted",
+          "canary " + describe(st_.canary->revision) + " replaced by " + describe(in_.target) +
+              " (the spec changed during the rollout)");
+    endCanary(kAborted, "Superseded", "replaced by version " + in_.target.version);
+    return Pass::Continue;
+  }
+
+  Pass unchangedTarget() {
+    if (in_.target.templateHash != st_.stable.revision.templateHash) return Pass::Continue;
+    steady();
+    return Pass::Done;
+  }
+
+  // A target that failed before is held until a new retry value asks for it again.
+  Pass refusedTarget() {
+    const auto failed = refused(st_, in_.target);
+    if (!failed) return Pass::Continue;
+    if (in_.gates.retry.empty() || in_.gates.retry == st_.lastRetry) {
+      holdRefused(*failed);
+      return Pass::Done;
+    }
+    st_.lastRetry = in_.gates.retry;
+    event(false, "RetryRequested",
+          "retrying version " + in_.target.version + " (annotation " + api::kRetryAnnotation + "=" +
+              in_.gates.retry + ")");
+    return Pass::Continue;
+  }
+
+  // No canary configured, or a version that ran as stable before: straight to stable.
+  Pass deployWithoutCanary() {
+    const bool canaryConfigured = canarySpec() != nullptr;
+    if (canaryConfigured && !knownGood(st_, in_.target)) return Pass::Continue;
+    const Revision& t = in_.target;
+    deployDirect(canaryConfigured ? "KnownGood" : "RollingUpdate",
+                 canaryConfigured
+                     ? "version " + describe(t) + " ran as stable before: no canary needed"
+                     : "rolling update to " + describe(t));
+    return Pass::Done;
+  }
+
+  Pass newCanary() {
+    startCanary();
+    advanceCanary();
+    return Pass::Done;
+  }
+
+  // --- one pass over a running canary ---
+
+  void advanceCanary() {
+    static constexpr Step kSteps[] = {
+        &Planner::abortGate,          // the abort annotation rolls back
+        &Planner::promoteRequest,     // the promote annotation (or no steps left) promotes
+        &Planner::promotion,          // once promoting, only the promotion runs
+        &Planner::fitStepToSpec,      // the step index within the spec's steps
+        &Planner::pauseGate,          // spec.rollout.paused: Paused / Resumed
+        &Planner::scaleAndRoute,      // canary replicas (and route weight) for the step
+        &Planner::awaitReadyCanary,   // hold until ready; roll back past the deadline
+        &Planner::startStepClock,     // the step's pause and first round start now
+        &Planner::takeDueRound,       // the analysis round due; a failed run rolls back
+        &Planner::holdWhilePaused,    // paused: the step does not move
+        &Planner::holdWhileMeasured,  // the round due is still being measured
+        &Planner::stepOrPromote,      // pause over with a passing round: next step
+        &Planner::progressMessage,    // otherwise say what the step waits for
+    };
+    runSteps(kSteps);
+  }
+
+  // An abort annotation naming the canary's version rolls it back at once.
+  Pass abortGate() {
+    const std::string& abort = in_.gates.abort;
+    if (abort.empty() || abort != canary().revision.version) return Pass::Continue;
+    rollback(
+        kAborted, "AbortRequested",
+        std::string("abort requested (annotation ") + api::kAbortAnnotation + "=" + abort + ")");
+    return Pass::Done;
+  }
+
+  // A promote annotation naming the canary's version, or a spec left without steps, skips
+  // the remaining steps.
+  Pass promoteRequest() {
+    CanaryStatus& c = canary();
+    const api::CanarySpec* spec = canarySpec();
+    const bool asked = !in_.gates.promote.empty() && in_.gates.promote == c.revision.version;
+    const bool noSteps = !spec || spec->steps.empty();
+    if (c.phase == CanaryPhase::Promoting || (!asked && !noSteps)) return Pass::Continue;
+    c.phase = CanaryPhase::Promoting;
+    event(false, "PromoteRequested",
+          asked ? "promoting canary " + describe(c.revision) +
+                      " now, skipping the remaining steps (annotation " + api::kPromoteAnnotation +
+                      ")"
+                : "the rollout has no canary steps any more: promoting " + describe(c.revision));
+    return Pass::Continue;
+  }
+
+  // Once promoting, nothing but the promotion runs (no gate, no analysis).
+  Pass promotion() {
+    if (canary().phase != CanaryPhase::Promoting) return Pass::Continue;
+    promote();
+    return Pass::Done;
+  }
+
+  // The spec may have lost steps since the canary started: stay within the ones it has.
+  Pass fitStepToSpec() {
+    CanaryStatus& c = canary();
+    const auto& steps = canarySpec()->steps;
+    c.step = std::clamp(c.step, 0, static_cast<int>(steps.size()) - 1);
+    c.weight = steps[static_cast<size_t>(c.step)].weight;
+    return Pass::Continue;
+  }
+
+  // spec.rollout.paused, as Paused and Resumed transitions.
+  Pass pauseGate() {
+    CanaryStatus& c = canary();
+    if (in_.gates.paused && c.phase != CanaryPhase::Paused) {
+      c.phase = CanaryPhase::Paused;
+      event(false, "Paused",
+            "rollout of " + describe(c.revision) + " paused at step " + std::to_string(c.step + 1) +
+                " (weight " + pct(c.weight) + ")");
+    } else if (!in_.gates.paused && c.phase == CanaryPhase::Paused) {
+      c.phase = CanaryPhase::Progressing;
+      event(
+          false, "Resumed",
+          "rollout of " + describe(c.revision) + " resumed at step " + std::to_string(c.step + 1));
+    }
+    return Pass::Continue;
+  }
+
+  // The canary Deployment at this step's size and, with Gateway API, the route's weight.
+  Pass scaleAndRoute() {
+    CanaryStatus& c = canary();
+    const auto& steps = canarySpec()->steps;
+    const int want = canaryReplicasFor(c.weight, in_.replicas);
+    plan_.canaryReplicas = want;
+    const auto& cv = in_.canary;
+    pass_.want = want;
+    pass_.ready = cv.exists && cv.current && cv.desired == want && cv.available >= want;
+    if (gateway()) {
+      // Never route to canary pods that are not ready at this step's size.
+      const int prevWeight = c.step == 0 ? 0 : steps[static_cast<size_t>(c.step - 1)].weight;
+      plan_.routeCanaryWeight = pass_.ready ? c.weight : prevWeight;
+      c.actualWeight = *plan_.routeCanaryWeight;
+    } else {
+      c.actualWeight = actualWeight(cv.ready, in_.stable.ready);
+    }
+    pass_.where = "step " + std::to_string(c.step + 1) + " of " + std::to_string(steps.size()) +
+                  ", weight " + pct(c.weight) + " (actual " + pct(c.actualWeight) + ")";
+    return Pass::Continue;
+  }
+
+  // Nothing more happens until the canary is available at this step's size; past the
+  // progress deadline it is rolled back.
+  Pass awaitReadyCanary() {
+    CanaryStatus& c = canary();
+    if (pass_.ready) {
+      c.notReadySince.reset();
+      return Pass::Continue;
+    }
+    const std::string pods = std::to_string(in_.canary.available) + " of " +
+                             std::to_string(pass_.want) + " canary pods available";
+    if (c.phase == CanaryPhase::Paused) {
+      // As for a paused Deployment, the progress deadline does not run while paused: it
+      // starts afresh on resume.
+      c.notReadySince.reset();
+      c.message = "paused at " + pass_.where + "; " + pods;
+      plan_.reconciling = RolloutCondition{"Paused", c.message};
+      return Pass::Done;
+    }
+    const auto deadlineAfter = canarySpec()->progressDeadline;
+    if (!c.notReadySince) c.notReadySince = in_.now;
+    const WallTime deadline = *c.notReadySince + deadlineAfter;
+    if (in_.now >= deadline) {
+      rollback(kRolledBack, "ProgressDeadlineExceeded",
+               pods + " after the progress deadline of " +
+                   std::to_string(deadlineAfter.count() / 1000) + "s");
+      return Pass::Done;
+    }
+    c.message = "waiting for the canary: " + pods + "; " + pass_.where;
+    plan_.reconciling = RolloutCondition{"CanaryNotReady", c.message};
+    requeueAt(deadline);
+    return Pass::Done;
+  }
+
+  // A step's pause starts once its canary is ready; its first round is due an interval on.
+  Pass startStepClock() {
+    CanaryStatus& c = canary();
+    if (c.stepStartedAt) return Pass::Continue;
+    c.stepStartedAt = in_.now;
+    c.nextAnalysisAt =
+        analysed() ? std::optional(in_.now + canarySpec()->analysis.interval) : std::nullopt;
+    return Pass::Continue;
+  }
+
+  // The analysis round due, when one is; a failed analysis rolls the canary back.
+  Pass takeDueRound() {
+    CanaryStatus& c = canary();
+    if (!analysed() || !c.nextAnalysisAt || in_.now < *c.nextAnalysisAt) return Pass::Continue;
+    return analyse(c, canarySpec()->analysis) ? Pass::Continue : Pass::Done;
+  }
+
+  // Paused: analysis keeps running, the step does not move.
+  Pass holdWhilePaused() {
+    CanaryStatus& c = canary();
+    if (c.phase != CanaryPhase::Paused) return Pass::Continue;
+    c.message = "paused at " + pass_.where;
+    plan_.reconciling = RolloutCondition{"Paused", c.message};
+    if (analysed() && c.nextAnalysisAt) requeueAt(*c.nextAnalysisAt);
+    return Pass::Done;
+  }
+
+  // Nothing advances on an older round while the one due is being taken.
+  Pass holdWhileMeasured() {
+    if (!waiting_) return Pass::Continue;
+    plan_.reconciling = RolloutCondition{"CanaryProgressing", canary().message};
+    requeueAt(*canary().nextAnalysisAt);
+    return Pass::Done;
+  }
+
+  // The step's pause is over with a passing round behind it: the next step, or promotion
+  // after the last.
+  Pass stepOrPromote() {
+    CanaryStatus& c = canary();
+    if (in_.now < stepEnd() || !evidence()) return Pass::Continue;
+    const auto& steps = canarySpec()->steps;
+    const int count = static_cast<int>(steps.size());
+    if (c.step + 1 < count) {
+      ++c.step;
+      c.weight = steps[static_cast<size_t>(c.step)].weight;
+      c.stepStartedAt.reset();
+      c.nextAnalysisAt.reset();
+      event(false, "StepAdvanced",
+            "canary " + describe(c.revision) + ": step " + std::to_string(c.step + 1) + " of " +
+                std::to_string(count) + ", weight " + pct(c.weight));
+      plan_.canaryReplicas = canaryReplicasFor(c.weight, in_.replicas);
+      if (gateway()) plan_.routeCanaryWeight = steps[static_cast<size_t>(c.step - 1)].weight;
+      c.message =
+          "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
+      plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
+      requeueAt(in_.now);
+      return Pass::Done;
+    }
+    c.phase = CanaryPhase::Promoting;
+    event(false, "Promoting", "canary " + describe(c.revision) + " passed every step: promoting");
+    promote();
+    return Pass::Done;
+  }
+
+  // The step holds: say where it is and what it waits for; look again when that is due.
+  Pass progressMessage() {
+    CanaryStatus& c = canary();
+    const auto& counts = c.analysis.counts;
+    c.message = pass_.where;
+    if (analysed()) {
+      c.message += "; analysis: " + std::to_string(counts.passed) + " passed, " +
+                   std::to_string(counts.failed) + " failed, " + std::to_string(counts.errors) +
+                   " errors";
+    }
+    const WallTime end = stepEnd();
+    if (!evidence() && in_.now >= end) c.message += "; waiting for a passing analysis";
+    plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
+    if (in_.now < end) requeueAt(end);
+    if (analysed() && c.nextAnalysisAt) requeueAt(*c.nextAnalysisAt);
+    return Pass::Done;
+  }
+
+  // --- what the canary steps share ---
+
+  CanaryStatus& canary() { return *st_.canary; }
+  bool analysed() const { return !canarySpec()->analysis.metrics.empty(); }
+  // When the step's pause ends (the step has started: its canary was ready).
+  WallTime stepEnd() const {
+    const CanaryStatus& c = *st_.canary;
+    return *c.stepStartedAt + canarySpec()->steps[static_cast<size_t>(c.step)].pause;
+  }
+  // A round passed since the step started (or there is no analysis to wait for).
+  bool evidence() const {
+    const CanaryStatus& c = *st_.canary;
+    return !analysed() || (c.analysis.lastVerdict == "Passed" && c.analysis.lastRoundAt &&
+                           *c.analysis.lastRoundAt >= *c.stepStartedAt);
+  }
+
+  // --- shared bookkeeping ---
+
   const api::CanarySpec* canarySpec() const {
     return in_.rollout && in_.rollout->canary ? &*in_.rollout->canary : nullptr;
   }
@@ -295,172 +587,51 @@ class Planner {
     plan_.stable.reset();
   }
 
-  void advanceCanary() {
-    const api::CanarySpec* spec = canarySpec();
-    CanaryStatus& c = *st_.canary;
-    const auto& g = in_.gates;
-    if (!g.abort.empty() && g.abort == c.revision.version) {
-      rollback(kAborted, "AbortRequested",
-               std::string("abort requested (annotation ") + api::kAbortAnnotation + "=" + g.abort +
-                   ")");
-      return;
-    }
-    const bool promoteAsked = !g.promote.empty() && g.promote == c.revision.version;
-    if (c.phase != CanaryPhase::Promoting && (promoteAsked || !spec || spec->steps.empty())) {
-      c.phase = CanaryPhase::Promoting;
-      event(false, "PromoteRequested",
-            promoteAsked
-                ? "promoting canary " + describe(c.revision) +
-                      " now, skipping the remaining steps (annotation " + api::kPromoteAnnotation +
-                      ")"
-                : "the rollout has no canary steps any more: promoting " + describe(c.revision));
-    }
-    if (c.phase == CanaryPhase::Promoting) {
-      promote();
-      return;
-    }
-    const int steps = static_cast<int>(spec->steps.size());
-    c.step = std::clamp(c.step, 0, steps - 1);
-    c.weight = spec->steps[static_cast<size_t>(c.step)].weight;
-    if (g.paused && c.phase != CanaryPhase::Paused) {
-      c.phase = CanaryPhase::Paused;
-      event(false, "Paused",
-            "rollout of " + describe(c.revision) + " paused at step " + std::to_string(c.step + 1) +
-                " (weight " + pct(c.weight) + ")");
-    } else if (!g.paused && c.phase == CanaryPhase::Paused) {
-      c.phase = CanaryPhase::Progressing;
-      event(
-          false, "Resumed",
-          "rollout of " + describe(c.revision) + " resumed at step " + std::to_string(c.step + 1));
-    }
-
-    const int want = canaryReplicasFor(c.weight, in_.replicas);
-    plan_.canaryReplicas = want;
-    const auto& cv = in_.canary;
-    const bool ready = cv.exists && cv.current && cv.desired == want && cv.available >= want;
-    const int prevWeight = c.step == 0 ? 0 : spec->steps[static_cast<size_t>(c.step - 1)].weight;
-    if (gateway()) {
-      // Never route to canary pods that are not ready at this step's size.
-      plan_.routeCanaryWeight = ready ? c.weight : prevWeight;
-      c.actualWeight = *plan_.routeCanaryWeight;
-    } else {
-      c.actualWeight = actualWeight(cv.ready, in_.stable.ready);
-    }
-    const std::string where = "step " + std::to_string(c.step + 1) + " of " +
-                              std::to_string(steps) + ", weight " + pct(c.weight) + " (actual " +
-                              pct(c.actualWeight) + ")";
-
-    if (!ready) {
-      const std::string pods =
-          std::to_string(cv.available) + " of " + std::to_string(want) + " canary pods available";
-      if (c.phase == CanaryPhase::Paused) {
-        // As for a paused Deployment, the progress deadline does not run while paused: it
-        // starts afresh on resume.
-        c.notReadySince.reset();
-        c.message = "paused at " + where + "; " + pods;
-        plan_.reconciling = RolloutCondition{"Paused", c.message};
-        return;
-      }
-      if (!c.notReadySince) c.notReadySince = in_.now;
-      const WallTime deadline = *c.notReadySince + spec->progressDeadline;
-      if (in_.now >= deadline) {
-        rollback(kRolledBack, "ProgressDeadlineExceeded",
-                 pods + " after the progress deadline of " +
-                     std::to_string(spec->progressDeadline.count() / 1000) + "s");
-        return;
-      }
-      c.message = "waiting for the canary: " + pods + "; " + where;
-      plan_.reconciling = RolloutCondition{"CanaryNotReady", c.message};
-      requeueAt(deadline);
-      return;
-    }
-    c.notReadySince.reset();
-    const auto& an = spec->analysis;
-    const bool analysed = !an.metrics.empty();
-    if (!c.stepStartedAt) {
-      c.stepStartedAt = in_.now;
-      c.nextAnalysisAt = analysed ? std::optional(in_.now + an.interval) : std::nullopt;
-    }
-    if (analysed && c.nextAnalysisAt && in_.now >= *c.nextAnalysisAt) {
-      if (!analyse(c, an)) return;  // rolled back
-    }
-    const WallTime pauseEnd = *c.stepStartedAt + spec->steps[static_cast<size_t>(c.step)].pause;
-    const bool evidence =
-        !analysed || (c.analysis.lastVerdict == "Passed" && c.analysis.lastRoundAt &&
-                      *c.analysis.lastRoundAt >= *c.stepStartedAt);
-    if (c.phase == CanaryPhase::Paused) {
-      c.message = "paused at " + where;
-      plan_.reconciling = RolloutCondition{"Paused", c.message};
-      if (analysed && c.nextAnalysisAt) requeueAt(*c.nextAnalysisAt);
-      return;
-    }
-    if (waiting_) {
-      // Nothing advances on an older round while the one due is being taken.
-      plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
-      requeueAt(*c.nextAnalysisAt);
-      return;
-    }
-    if (in_.now >= pauseEnd && evidence) {
-      if (c.step + 1 < steps) {
-        ++c.step;
-        c.weight = spec->steps[static_cast<size_t>(c.step)].weight;
-        c.stepStartedAt.reset();
-        c.nextAnalysisAt.reset();
-        event(false, "StepAdvanced",
-              "canary " + describe(c.revision) + ": step " + std::to_string(c.step + 1) + " of " +
-                  std::to_string(steps) + ", weight " + pct(c.weight));
-        plan_.canaryReplicas = canaryReplicasFor(c.weight, in_.replicas);
-        if (gateway())
-          plan_.routeCanaryWeight = spec->steps[static_cast<size_t>(c.step - 1)].weight;
-        c.message =
-            "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
-        plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
-        requeueAt(in_.now);
-        return;
-      }
-      c.phase = CanaryPhase::Promoting;
-      event(false, "Promoting", "canary " + describe(c.revision) + " passed every step: promoting");
-      promote();
-      return;
-    }
-    c.message =
-        where + (analysed ? "; analysis: " + std::to_string(c.analysis.counts.passed) +
-                                " passed, " + std::to_string(c.analysis.counts.failed) +
-                                " failed, " + std::to_string(c.analysis.counts.errors) + " errors"
-                          : "");
-    if (!evidence && in_.now >= pauseEnd) c.message += "; waiting for a passing analysis";
-    plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
-    if (in_.now < pauseEnd) requeueAt(pauseEnd);
-    if (analysed && c.nextAnalysisAt) requeueAt(*c.nextAnalysisAt);
-  }
+  // --- analysis ---
 
   // One analysis round of the canary; false when it ended the rollout.
   bool analyse(CanaryStatus& c, const api::AnalysisSpec& an) {
+    analysis::AnalysisRun run(checksOf(an.metrics),
+                              {an.failureLimit, an.consecutiveErrorLimit, kMeasurementsKept},
+                              unusedClock());
+    run.restore(c.analysis.counts,
+                {c.analysis.lastMeasurements.begin(), c.analysis.lastMeasurements.end()});
+    const auto taken = rounds_.round(canaryRound(c, an, run.checks()));
+    if (!taken) {
+      waiting_ = true;
+      return true;
+    }
+    const analysis::Verdict v = recordCanaryRound(c, an, run, *taken);
+    announceRound(v, run, roundSummary(*taken));
+    if (run.state() == analysis::AnalysisState::Failed) {
+      rollback(kRolledBack, run.reason(), run.message());
+      return false;
+    }
+    return true;
+  }
+
+  // The round due for the canary, named by when it fell due so that it is taken once.
+  RoundRequest canaryRound(const CanaryStatus& c, const api::AnalysisSpec& an,
+                           const std::vector<analysis::MetricCheck>& checks) const {
     analysis::QueryVars vars;
     vars.name = in_.name;
     vars.namespaceName = in_.ns;
     vars.canaryVersion = c.revision.version;
     vars.stableVersion = st_.stable.revision.version;
     vars.interval = an.interval;
-    analysis::AnalysisRun run(checksOf(an.metrics),
-                              {an.failureLimit, an.consecutiveErrorLimit, kMeasurementsKept},
-                              unusedClock());
-    run.restore(c.analysis.counts,
-                {c.analysis.lastMeasurements.begin(), c.analysis.lastMeasurements.end()});
-    const auto taken = rounds_.round(
-        {.id = in_.ns + "/" + in_.name + "|canary|" + c.revision.templateHash + "|" +
-               std::to_string(c.analysis.counts.rounds) + "|" + epochMillis(*c.nextAnalysisAt),
-         .modelKey = in_.ns + "/" + in_.name,
-         .ns = in_.ns,
-         .checks = run.checks(),
-         .prometheus = an.prometheus,
-         .vars = vars,
-         .now = in_.now});
-    if (!taken) {
-      waiting_ = true;
-      return true;
-    }
-    const auto& round = *taken;
+    return {.id = in_.ns + "/" + in_.name + "|canary|" + c.revision.templateHash + "|" +
+                  std::to_string(c.analysis.counts.rounds) + "|" + epochMillis(*c.nextAnalysisAt),
+            .modelKey = in_.ns + "/" + in_.name,
+            .ns = in_.ns,
+            .checks = checks,
+            .prometheus = an.prometheus,
+            .vars = vars,
+            .now = in_.now};
+  }
+
+  analysis::Verdict recordCanaryRound(CanaryStatus& c, const api::AnalysisSpec& an,
+                                      analysis::AnalysisRun& run,
+                                      const std::vector<analysis::Measurement>& round) {
     plan_.measured = round;
     plan_.measuredTrack = "canary";
     const analysis::Verdict v = run.record(round);
@@ -469,7 +640,11 @@ class Planner {
     c.analysis.lastVerdict = analysis::toString(v);
     c.analysis.lastRoundAt = in_.now;
     c.nextAnalysisAt = in_.now + an.interval;
-    const std::string summary = roundSummary(round);
+    return v;
+  }
+
+  void announceRound(analysis::Verdict v, const analysis::AnalysisRun& run,
+                     const std::string& summary) {
     switch (v) {
       case analysis::Verdict::Passed:
         event(false, "AnalysisPassed", summary);
@@ -484,12 +659,9 @@ class Planner {
         event(false, "AnalysisInconclusive", summary + " (no evidence: not a pass)");
         break;
     }
-    if (run.state() == analysis::AnalysisState::Failed) {
-      rollback(kRolledBack, run.reason(), run.message());
-      return false;
-    }
-    return true;
   }
+
+  // --- promotion ---
 
   void promote() {
     CanaryStatus& c = *st_.canary;
@@ -521,67 +693,82 @@ class Planner {
   void monitor(bool requireCurrent = true) {
     const api::MonitoringSpec* m = in_.monitoring;
     auto& ms = st_.monitoring;
-    if (!m || !m->enabled || m->metrics.empty() || !in_.stable.done ||
-        (requireCurrent && !in_.stable.current)) {
-      if (!m || !m->enabled || m->metrics.empty()) ms = {};
+    if (!m || !m->enabled || m->metrics.empty()) {
+      ms = {};
       return;
     }
+    if (!in_.stable.done || (requireCurrent && !in_.stable.current)) return;
     if (!ms.nextCheckAt) {
       ms.nextCheckAt = in_.now + m->interval;
       requeueAt(*ms.nextCheckAt);
       return;
     }
     const bool wasDegraded = ms.consecutiveFailures >= m->failureLimit;
-    std::optional<std::vector<analysis::Measurement>> taken;
-    if (in_.now >= *ms.nextCheckAt) {
-      analysis::QueryVars vars;
-      vars.name = in_.name;
-      vars.namespaceName = in_.ns;
-      vars.canaryVersion = st_.stable.revision.version;
-      vars.stableVersion = st_.stable.revision.version;
-      vars.interval = m->interval;
-      taken = rounds_.round({.id = in_.ns + "/" + in_.name + "|stable|" +
-                                   st_.stable.revision.templateHash + "|" +
-                                   epochMillis(*ms.nextCheckAt),
-                             .modelKey = in_.ns + "/" + in_.name,
-                             .ns = in_.ns,
-                             .checks = checksOf(m->metrics),
-                             .prometheus = m->prometheus,
-                             .vars = vars,
-                             .now = in_.now});
-      if (!taken) waiting_ = true;
-    }
-    if (taken) {
-      const auto& round = *taken;
-      plan_.measured = round;
-      plan_.measuredTrack = "stable";
-      const auto has = [&](analysis::Verdict v) {
-        return std::any_of(round.begin(), round.end(),
-                           [v](const analysis::Measurement& x) { return x.verdict == v; });
-      };
-      if (has(analysis::Verdict::Failed)) {
-        ++ms.failed;
-        ++ms.consecutiveFailures;
-        event(true, "MonitoringCheckFailed", roundSummary(round));
-      } else if (has(analysis::Verdict::Error)) {
-        ++ms.errors;
-      } else if (!has(analysis::Verdict::Inconclusive)) {
-        ++ms.passed;
-        ms.consecutiveFailures = 0;
-      }
-      for (auto& x : round) ms.lastMeasurements.push_back(x);
-      if (ms.lastMeasurements.size() > kMeasurementsKept) {
-        ms.lastMeasurements.erase(
-            ms.lastMeasurements.begin(),
-            ms.lastMeasurements.begin() +
-                static_cast<long>(ms.lastMeasurements.size() - kMeasurementsKept));
-      }
-      ms.lastCheckAt = in_.now;
-      ms.nextCheckAt = in_.now + m->interval;
-    }
+    if (in_.now >= *ms.nextCheckAt) takeMonitoringRound(*m);
     requeueAt(*ms.nextCheckAt);
-    const bool degraded = ms.consecutiveFailures >= m->failureLimit;
-    if (!degraded) {
+    judgeMonitoring(*m, wasDegraded);
+  }
+
+  // The stable version's due check; while it is measured elsewhere nothing changes.
+  void takeMonitoringRound(const api::MonitoringSpec& m) {
+    auto& ms = st_.monitoring;
+    analysis::QueryVars vars;
+    vars.name = in_.name;
+    vars.namespaceName = in_.ns;
+    vars.canaryVersion = st_.stable.revision.version;
+    vars.stableVersion = st_.stable.revision.version;
+    vars.interval = m.interval;
+    const auto taken =
+        rounds_.round({.id = in_.ns + "/" + in_.name + "|stable|" +
+                             st_.stable.revision.templateHash + "|" + epochMillis(*ms.nextCheckAt),
+                       .modelKey = in_.ns + "/" + in_.name,
+                       .ns = in_.ns,
+                       .checks = checksOf(m.metrics),
+                       .prometheus = m.prometheus,
+                       .vars = vars,
+                       .now = in_.now});
+    if (!taken) {
+      waiting_ = true;
+      return;
+    }
+    recordMonitoringRound(m, *taken);
+  }
+
+  void recordMonitoringRound(const api::MonitoringSpec& m,
+                             const std::vector<analysis::Measurement>& round) {
+    auto& ms = st_.monitoring;
+    plan_.measured = round;
+    plan_.measuredTrack = "stable";
+    const auto has = [&](analysis::Verdict v) {
+      return std::any_of(round.begin(), round.end(),
+                         [v](const analysis::Measurement& x) { return x.verdict == v; });
+    };
+    if (has(analysis::Verdict::Failed)) {
+      ++ms.failed;
+      ++ms.consecutiveFailures;
+      event(true, "MonitoringCheckFailed", roundSummary(round));
+    } else if (has(analysis::Verdict::Error)) {
+      ++ms.errors;
+    } else if (!has(analysis::Verdict::Inconclusive)) {
+      ++ms.passed;
+      ms.consecutiveFailures = 0;
+    }
+    for (const auto& x : round) ms.lastMeasurements.push_back(x);
+    if (ms.lastMeasurements.size() > kMeasurementsKept) {
+      ms.lastMeasurements.erase(
+          ms.lastMeasurements.begin(),
+          ms.lastMeasurements.begin() +
+              static_cast<long>(ms.lastMeasurements.size() - kMeasurementsKept));
+    }
+    ms.lastCheckAt = in_.now;
+    ms.nextCheckAt = in_.now + m.interval;
+  }
+
+  // Degraded after failureLimit failed rounds in a row (and rolled back when asked);
+  // Recovered once a round passes again.
+  void judgeMonitoring(const api::MonitoringSpec& m, bool wasDegraded) {
+    const auto& ms = st_.monitoring;
+    if (ms.consecutiveFailures < m.failureLimit) {
       if (wasDegraded) event(false, "Recovered", "the monitoring checks pass again");
       return;
     }
@@ -591,7 +778,7 @@ class Planner {
     if (!wasDegraded) {
       event(true, "Degraded", "version " + describe(st_.stable.revision) + ": " + why);
     }
-    if (m->rollbackOnFailure) rollbackStable(why);
+    if (m.rollbackOnFailure) rollbackStable(why);
   }
 
   static std::string lastFailures(const MonitoringStatus& ms) {
@@ -636,6 +823,12 @@ class Planner {
   const PlanInput& in_;
   RoundSource& rounds_;
   bool waiting_ = false;  // a due round is being measured elsewhere
+  // What the canary steps of one pass learn and share.
+  struct CanaryPass {
+    int want = 0;        // canary replicas at this step's weight
+    bool ready = false;  // the canary is available at that size
+    std::string where;   // "step 2 of 3, weight 50% (actual 48%)"
+  } pass_;
   Plan plan_;
   RolloutStatus& st_;
 };
