@@ -44,29 +44,35 @@ Pass Planner::holdWhileMeasured() {
 // The step's pause is over with a passing round behind it: the next step, or promotion
 // after the last.
 Pass Planner::stepOrPromote() {
-  CanaryStatus& c = canary();
   if (in_.now < stepEnd() || !evidence()) return Pass::Continue;
-  const auto& steps = canarySpec()->steps;
-  const int count = static_cast<int>(steps.size());
-  if (c.step + 1 < count) {
-    ++c.step;
-    c.weight = steps[static_cast<size_t>(c.step)].weight;
-    c.stepStartedAt.reset();
-    c.nextAnalysisAt.reset();
-    event(false, "StepAdvanced",
-          "canary " + describe(c.revision) + ": step " + std::to_string(c.step + 1) + " of " +
-              std::to_string(count) + ", weight " + pct(c.weight));
-    plan_.canaryReplicas = canaryReplicasFor(c.weight, in_.replicas);
-    if (gateway()) plan_.routeCanaryWeight = steps[static_cast<size_t>(c.step - 1)].weight;
-    c.message = "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
-    plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
-    requeueAt(in_.now);
+  CanaryStatus& c = canary();
+  if (c.step + 1 < static_cast<int>(canarySpec()->steps.size())) {
+    nextStep();
     return Pass::Done;
   }
   c.phase = CanaryPhase::Promoting;
   event(false, "Promoting", "canary " + describe(c.revision) + " passed every step: promoting");
   promote();
   return Pass::Done;
+}
+
+// The next step's weight; its pause and rounds start once the canary is ready at it, and
+// the route keeps the previous weight until then.
+void Planner::nextStep() {
+  CanaryStatus& c = canary();
+  const auto& steps = canarySpec()->steps;
+  ++c.step;
+  c.weight = steps[static_cast<size_t>(c.step)].weight;
+  c.stepStartedAt.reset();
+  c.nextAnalysisAt.reset();
+  event(false, "StepAdvanced",
+        "canary " + describe(c.revision) + ": step " + std::to_string(c.step + 1) + " of " +
+            std::to_string(steps.size()) + ", weight " + pct(c.weight));
+  plan_.canaryReplicas = canaryReplicasFor(c.weight, in_.replicas);
+  if (gateway()) plan_.routeCanaryWeight = steps[static_cast<size_t>(c.step - 1)].weight;
+  c.message = "moving to step " + std::to_string(c.step + 1) + " (weight " + pct(c.weight) + ")";
+  plan_.reconciling = RolloutCondition{"CanaryProgressing", c.message};
+  requeueAt(in_.now);
 }
 
 // The step holds: say where it is and what it waits for; look again when that is due.

@@ -84,6 +84,7 @@ class Planner {
   Pass holdWhilePaused();
   Pass holdWhileMeasured();
   Pass stepOrPromote();
+  void nextStep();
   Pass progressMessage();
   WallTime stepEnd() const;
   bool evidence() const;
