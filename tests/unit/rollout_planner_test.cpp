@@ -573,6 +573,29 @@ TEST_F(PlannerTest, TheVersionRolledBackToIsMonitoredWhileTheSpecNamesTheRefused
   EXPECT_FALSE(p.degraded);
 }
 
+// v3 failed and stays refused while v2, the stable version, degrades and is rolled back to
+// v1 in the same plan: the refused version is still the one the Stalled condition names.
+TEST_F(PlannerTest, ARollbackOfTheStableWhileATargetIsRefusedStillNamesTheRefusedOne) {
+  monitorV2AfterPromotion(1);
+  ASSERT_FALSE(HasFatalFailure());
+  gates.promote.clear();
+  gates.abort = "3.0";
+  step(v3);  // the canary starts and is aborted at once
+  ASSERT_FALSE(status.canary);
+  ASSERT_EQ(status.history.back().revision.version, "3.0");
+  gates.abort.clear();
+  step(v3);  // refused; stable v2 keeps running and is watched
+  ASSERT_TRUE(status.monitoring.nextCheckAt);
+  setErrorRate(0.3);
+  now += 60s;
+  Plan p = step(v3);
+  EXPECT_TRUE(hasEvent(p, "RolledBack"));
+  EXPECT_EQ(status.stable.revision.version, "1.0");
+  ASSERT_TRUE(p.stalled);
+  EXPECT_EQ(p.stalled->reason, "AbortRequested");
+  EXPECT_EQ(p.stalled->message.rfind("version 3.0 was aborted", 0), 0u) << p.stalled->message;
+}
+
 TEST_F(PlannerTest, MonitoringWithoutRollbackOnlyReportsDegraded) {
   watchErrorRate(1, false);
   deployV1();
@@ -668,6 +691,98 @@ TEST_F(PlannerTest, HistoryIsBoundedByTheLimit) {
   deployV1();
   for (int i = 0; i < 15; ++i) step(i % 2 ? v1 : v2);
   EXPECT_EQ(status.history.size(), 10u);
+}
+
+TEST_F(PlannerTest, ACanaryWithoutAnalysisMovesOnItsPausesAlone) {
+  rollout.canary->analysis.metrics.clear();
+  deployV1();
+  step(v2);
+  Plan p = step(v2);  // ready: the step's pause starts
+  ASSERT_TRUE(status.canary);
+  EXPECT_EQ(status.canary->message, "step 1 of 2, weight 10% (actual 20%)");
+  ASSERT_TRUE(p.requeueAfter);
+  EXPECT_EQ(*p.requeueAfter, 60s) << "the pause's end, with no round to wait for";
+  now += 60s;
+  p = step(v2);
+  EXPECT_TRUE(hasEvent(p, "StepAdvanced"));
+  step(v2);
+  now += 60s;
+  p = step(v2);
+  EXPECT_TRUE(hasEvent(p, "Promoting"));
+  p = step(v2);
+  ASSERT_TRUE(hasEvent(p, "Promoted"));
+  EXPECT_NE(p.events.back().message.find("no analysis configured"), std::string::npos)
+      << p.events.back().message;
+  EXPECT_EQ(source.calls, 0) << "nothing is measured";
+}
+
+TEST_F(PlannerTest, APromotionWaitsUntilTheStableDeploymentRunsTheNewVersion) {
+  deployV1();
+  step(v2);
+  gates.promote = "2.0";
+  Plan p = step(v2, false);  // the stable Deployment has not rolled out yet
+  ASSERT_TRUE(p.stable);
+  EXPECT_EQ(p.stable->version, "2.0");
+  EXPECT_TRUE(p.canaryReplicas) << "the canary keeps serving meanwhile";
+  ASSERT_TRUE(p.reconciling);
+  EXPECT_EQ(p.reconciling->reason, "Promoting");
+  ASSERT_TRUE(status.canary);
+  EXPECT_EQ(status.canary->phase, CanaryPhase::Promoting);
+  EXPECT_EQ(status.stable.revision.version, "1.0");
+  gates.promote.clear();  // promotion, once begun, does not need the annotation
+  step(v2);
+  p = step(v2);
+  EXPECT_TRUE(hasEvent(p, "Promoted"));
+  EXPECT_EQ(status.stable.revision.version, "2.0");
+}
+
+TEST_F(PlannerTest, ACanaryWhoseSpecLostEveryStepIsPromoted) {
+  deployV1();
+  step(v2);
+  rollout.canary->steps.clear();
+  Plan p = step(v2);
+  ASSERT_TRUE(hasEvent(p, "PromoteRequested"));
+  EXPECT_NE(p.events.front().message.find("no canary steps any more"), std::string::npos)
+      << p.events.front().message;
+  ASSERT_TRUE(p.stable);
+  EXPECT_EQ(p.stable->version, "2.0");
+}
+
+TEST_F(PlannerTest, ACanaryPastTheStepsTheSpecStillHasStaysOnTheLastOne) {
+  deployV1();
+  step(v2);
+  step(v2);
+  now += 30s;
+  step(v2);
+  now += 30s;
+  step(v2);
+  ASSERT_TRUE(status.canary);
+  ASSERT_EQ(status.canary->step, 1);
+  rollout.canary->steps = {{20, 60s}};
+  Plan p = step(v2);
+  ASSERT_TRUE(status.canary);
+  EXPECT_EQ(status.canary->step, 0);
+  EXPECT_EQ(status.canary->weight, 20);
+  ASSERT_TRUE(p.canaryReplicas);
+  EXPECT_EQ(*p.canaryReplicas, canaryReplicasFor(20, 4));
+  EXPECT_FALSE(hasEvent(p, "StepAdvanced"));
+  EXPECT_FALSE(hasEvent(p, "Promoting"));
+}
+
+TEST_F(PlannerTest, ADegradedFirstVersionHasNothingToRollBackTo) {
+  watchErrorRate(1, true);
+  deployV1();  // its first check is scheduled
+  setErrorRate(0.3);
+  now += 60s;
+  Plan p = step(v1);
+  EXPECT_TRUE(hasEvent(p, "Degraded"));
+  EXPECT_TRUE(hasEvent(p, "RollbackImpossible"));
+  EXPECT_FALSE(hasEvent(p, "RolledBack"));
+  EXPECT_TRUE(p.degraded);
+  EXPECT_FALSE(p.stalled);
+  ASSERT_TRUE(p.stable);
+  EXPECT_EQ(p.stable->version, "1.0");
+  EXPECT_EQ(status.stable.revision.version, "1.0");
 }
 
 TEST(CanaryReplicas, StableIsNeverScaledDownAndTheCanaryGetsItsShare) {
