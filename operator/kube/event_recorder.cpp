@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/json_read.h"
 #include "kube/api_error.h"
 #include "kube/resource.h"
 
@@ -34,10 +35,6 @@ std::string hostName() {
 }
 
 const char* typeName(EventType t) { return t == EventType::kWarning ? "Warning" : "Normal"; }
-
-std::string stringField(const Json& v, const char* field) {
-  return v.has_string_field(field) ? v.at(field).as_string() : std::string();
-}
 
 Json referenceJson(const ObjectReference& r) {
   Json j = Json::object();
@@ -87,14 +84,14 @@ core::SteadyTime addSaturating(core::SteadyTime t, core::Duration d) {
 
 ObjectReference ObjectReference::of(const Json& object) {
   ObjectReference r;
-  r.apiVersion = stringField(object, "apiVersion");
-  r.kind = stringField(object, "kind");
+  r.apiVersion = core::jsonString(object, {"apiVersion"});
+  r.kind = core::jsonString(object, {"kind"});
   if (object.has_object_field("metadata")) {
     const auto& meta = object.at("metadata");
-    r.ns = stringField(meta, "namespace");
-    r.name = stringField(meta, "name");
-    r.uid = stringField(meta, "uid");
-    r.resourceVersion = stringField(meta, "resourceVersion");
+    r.ns = core::jsonString(meta, {"namespace"});
+    r.name = core::jsonString(meta, {"name"});
+    r.uid = core::jsonString(meta, {"uid"});
+    r.resourceVersion = core::jsonString(meta, {"resourceVersion"});
   }
   return r;
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/json_read.h"
 #include "kube/config_util.h"
 #include "kube/exec_process.h"
 
@@ -20,11 +21,6 @@ const web::json::value* field(const web::json::value& obj, const char* name) {
   if (!obj.is_object() || !obj.has_field(name)) return nullptr;
   const auto& v = obj.as_object().at(name);
   return v.is_null() ? nullptr : &v;
-}
-
-std::string stringField(const web::json::value& obj, const char* name) {
-  const auto* v = field(obj, name);
-  return v && v->is_string() ? v->as_string() : std::string();
 }
 
 // The operator's environment, then the kubeconfig's env (which overrides), then the exec
@@ -64,11 +60,11 @@ core::Result<ExecCredential> parseExecCredential(const std::string& json,
     return core::Error{std::string("printed output that is not JSON (") + e.what() + ")"};
   }
   if (!doc.is_object()) return core::Error{"printed JSON that is not an object"};
-  const std::string kind = stringField(doc, "kind");
+  const std::string kind = core::jsonString(doc, {"kind"});
   if (kind != "ExecCredential") {
     return core::Error{"printed kind \"" + kind + "\", want ExecCredential"};
   }
-  const std::string version = stringField(doc, "apiVersion");
+  const std::string version = core::jsonString(doc, {"apiVersion"});
   if (version != apiVersion) {
     return core::Error{"printed apiVersion \"" + version + "\" but is configured for \"" +
                        apiVersion + "\""};
@@ -76,9 +72,9 @@ core::Result<ExecCredential> parseExecCredential(const std::string& json,
   const auto* status = field(doc, "status");
   if (!status || !status->is_object()) return core::Error{"printed no status"};
   ExecCredential cred;
-  cred.token = stringField(*status, "token");
+  cred.token = core::jsonString(*status, {"token"});
   if (cred.token.empty()) {
-    if (!stringField(*status, "clientCertificateData").empty()) {
+    if (!core::jsonString(*status, {"clientCertificateData"}).empty()) {
       return core::Error{"returned a client certificate; only token credentials are supported"};
     }
     return core::Error{"returned no status.token"};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "core/json_read.h"
 #include "kube/api_error.h"
 
 namespace mlmodel::kube {
@@ -93,10 +94,6 @@ std::optional<core::WallTime> parseLeaseTime(const std::string& s) {
   if (p != s.size()) return std::nullopt;
   const auto local = sys_days{ymd} + hours{h} + minutes{mi} + std::chrono::seconds{sec} + frac;
   return time_point_cast<core::WallTime::duration>(local - offset);
-}
-
-int intField(const Json& obj, const char* key) {
-  return obj.has_number_field(key) ? obj.at(key).as_integer() : 0;
 }
 
 core::WallTime timeField(const Json& obj, const char* key) {
@@ -187,10 +184,10 @@ LeaseRecord leaseRecordFromJson(const Json& lease) {
   const auto& spec = lease.at("spec");
   if (spec.has_string_field("holderIdentity"))
     r.holderIdentity = spec.at("holderIdentity").as_string();
-  r.leaseDurationSeconds = intField(spec, "leaseDurationSeconds");
+  r.leaseDurationSeconds = static_cast<int>(core::jsonInt(spec, {"leaseDurationSeconds"}));
   r.acquireTime = timeField(spec, "acquireTime");
   r.renewTime = timeField(spec, "renewTime");
-  r.leaseTransitions = intField(spec, "leaseTransitions");
+  r.leaseTransitions = static_cast<int>(core::jsonInt(spec, {"leaseTransitions"}));
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/backoff.h"
+#include "core/json_read.h"
 #include "kube/api_error.h"
 
 namespace mlmodel::kube {
@@ -21,12 +22,6 @@ const char* patchContentType(PatchType t) {
       return "application/strategic-merge-patch+json";
   }
   return "application/merge-patch+json";
-}
-
-std::string metadataField(const Json& object, const char* field) {
-  if (!object.has_object_field("metadata")) return "";
-  const auto& meta = object.at("metadata");
-  return meta.has_string_field(field) ? meta.at(field).as_string() : "";
 }
 
 Result<Json> parseBody(const http::Response& r, const std::string& what) {
@@ -228,7 +223,7 @@ Result<Json> Client::createSubresource(const ResourceType& type, const std::stri
 
 Result<Json> Client::update(const ResourceType& type, const std::string& ns, const Json& object,
                             const std::string& subresource) {
-  const auto name = metadataField(object, "name");
+  const auto name = core::jsonString(object, {"metadata", "name"});
   if (name.empty()) return Error{"update: the object has no metadata.name"};
   auto req = request("PUT", objectPath(type, ns, name, subresource), object.serialize());
   req.timeout = options_.timeout;

@@ -1,22 +1,20 @@
 #include "kube/store.h"
 
+#include "core/json_read.h"
+
 namespace mlmodel::kube {
 
-namespace {
-std::string metaString(const Json& object, const char* field) {
-  if (!object.is_object() || !object.has_object_field("metadata")) return "";
-  const auto& meta = object.at("metadata");
-  return meta.has_string_field(field) ? meta.at(field).as_string() : "";
-}
-}  // namespace
+namespace {}  // namespace
 
 std::string objectKey(const Json& object) {
-  const auto ns = metaString(object, "namespace");
-  const auto name = metaString(object, "name");
+  const auto ns = core::jsonString(object, {"metadata", "namespace"});
+  const auto name = core::jsonString(object, {"metadata", "name"});
   return ns.empty() ? name : ns + "/" + name;
 }
 
-std::string resourceVersionOf(const Json& object) { return metaString(object, "resourceVersion"); }
+std::string resourceVersionOf(const Json& object) {
+  return core::jsonString(object, {"metadata", "resourceVersion"});
+}
 
 namespace {
 ObjectPtr unpack(const DictionaryCodec& codec, std::string_view packed) {

@@ -2,18 +2,18 @@
 
 #include <sstream>
 
+#include "core/json_read.h"
+
 namespace mlmodel::plugin {
 namespace {
 
+// A field, absent when null (a field written as null reads as not set).
 const Json* at(const Json& v, std::initializer_list<const char*> path) {
-  const Json* cur = &v;
-  for (const char* p : path) {
-    if (!cur->is_object() || !cur->has_field(p)) return nullptr;
-    cur = &cur->at(p);
-  }
-  return cur->is_null() ? nullptr : cur;
+  const Json* j = core::jsonFind(v, path);
+  return j && !j->is_null() ? j : nullptr;
 }
 
+// A field as text for a table cell: numbers and booleans written out.
 std::string str(const Json& v, std::initializer_list<const char*> path) {
   const Json* j = at(v, path);
   if (!j) return "";
@@ -21,11 +21,6 @@ std::string str(const Json& v, std::initializer_list<const char*> path) {
   if (j->is_number()) return std::to_string(j->as_number().to_int64());
   if (j->is_boolean()) return j->as_bool() ? "true" : "false";
   return "";
-}
-
-int64_t num(const Json& v, std::initializer_list<const char*> path) {
-  const Json* j = at(v, path);
-  return j && j->is_number() ? j->as_number().to_int64() : 0;
 }
 
 std::string shortDigest(const std::string& d) { return d.size() > 19 ? d.substr(0, 19) : d; }
@@ -66,12 +61,13 @@ std::string describeStatus(const Json& m) {
   }
   if (const Json* c = at(m, {"status", "canary"})) {
     out << "  canary:  " << str(*c, {"version"}) << "  " << shortDigest(str(*c, {"digest"})) << "  "
-        << str(*c, {"phase"}) << ", step " << num(*c, {"step"}) + 1 << ", weight "
-        << num(*c, {"weight"}) << "% (actual " << num(*c, {"actualWeight"}) << "%)\n";
+        << str(*c, {"phase"}) << ", step " << core::jsonInt(*c, {"step"}) + 1 << ", weight "
+        << core::jsonInt(*c, {"weight"}) << "% (actual " << core::jsonInt(*c, {"actualWeight"})
+        << "%)\n";
     if (const Json* a = at(*c, {"analysis"})) {
-      out << "  analysis: " << num(*a, {"passed"}) << " passed, " << num(*a, {"failed"})
-          << " failed, " << num(*a, {"inconclusive"}) << " inconclusive, " << num(*a, {"errors"})
-          << " errors\n";
+      out << "  analysis: " << core::jsonInt(*a, {"passed"}) << " passed, "
+          << core::jsonInt(*a, {"failed"}) << " failed, " << core::jsonInt(*a, {"inconclusive"})
+          << " inconclusive, " << core::jsonInt(*a, {"errors"}) << " errors\n";
       if (const Json* ms = at(*a, {"lastMeasurements"}); ms && ms->is_array() && ms->size() > 0) {
         const Json& last = ms->at(ms->size() - 1);
         out << "  last:    " << str(last, {"metric"}) << " = "
@@ -106,8 +102,8 @@ std::string historyTable(const Json& m) {
 }
 
 WaitVerdict judgeWait(const Json& m) {
-  const int64_t generation = num(m, {"metadata", "generation"});
-  const int64_t observed = num(m, {"status", "observedGeneration"});
+  const int64_t generation = core::jsonInt(m, {"metadata", "generation"});
+  const int64_t observed = core::jsonInt(m, {"status", "observedGeneration"});
   if (observed < generation)
     return {WaitState::Pending, "waiting for the operator to see the spec"};
   if (isTrue(m, "Stalled")) {

@@ -1,24 +1,18 @@
 #include "rollout/gateway_route.h"
 
+#include "core/json_read.h"
+
 namespace mlmodel::rollout {
 namespace {
-
-std::string stringField(const Json& o, const char* name) {
-  return o.is_object() && o.has_string_field(name) ? o.at(name).as_string() : "";
-}
 
 // A backendRef to the core Service of this name in the route's namespace (kind, group and
 // namespace may be left out; a ref into another namespace names a different Service).
 bool refersTo(const Json& ref, const std::string& service, const std::string& routeNs) {
-  const std::string kind = stringField(ref, "kind");
-  const std::string group = stringField(ref, "group");
-  const std::string ns = stringField(ref, "namespace");
-  return stringField(ref, "name") == service && (kind.empty() || kind == "Service") &&
+  const std::string kind = core::jsonString(ref, {"kind"});
+  const std::string group = core::jsonString(ref, {"group"});
+  const std::string ns = core::jsonString(ref, {"namespace"});
+  return core::jsonString(ref, {"name"}) == service && (kind.empty() || kind == "Service") &&
          group.empty() && (ns.empty() || ns == routeNs);
-}
-
-std::string metadataField(const Json& route, const char* name) {
-  return route.has_object_field("metadata") ? stringField(route.at("metadata"), name) : "";
 }
 
 int weightOf(const Json& ref) {
@@ -59,7 +53,7 @@ RouteWeights currentWeights(const Json& route, const std::string& stableService,
   RouteWeights w;
   const Json* rules = rulesOf(route);
   if (!rules) return w;
-  const std::string ns = metadataField(route, "namespace");
+  const std::string ns = core::jsonString(route, {"metadata", "namespace"});
   for (const auto& rule : rules->as_array()) {
     const Refs r = refsIn(rule, stableService, canaryService, ns);
     if (r.stable < 0 || r.canary < 0) continue;
@@ -73,8 +67,8 @@ RouteWeights currentWeights(const Json& route, const std::string& stableService,
 
 core::Result<Json> routeWeightsApply(const Json& route, const std::string& stableService,
                                      const std::string& canaryService, int canaryWeight) {
-  const std::string name = metadataField(route, "name");
-  const std::string ns = metadataField(route, "namespace");
+  const std::string name = core::jsonString(route, {"metadata", "name"});
+  const std::string ns = core::jsonString(route, {"metadata", "namespace"});
   if (canaryWeight < 0 || canaryWeight > 100) {
     return core::Error{"HTTPRoute " + ns + "/" + name + ": canary weight " +
                            std::to_string(canaryWeight) + " is outside 0..100",
@@ -88,7 +82,8 @@ core::Result<Json> routeWeightsApply(const Json& route, const std::string& stabl
   out["metadata"]["namespace"] = Json::string(ns);
   // The version read: a route changed since (another edit of its rules) makes the apply
   // fail with 409 instead of overwriting that edit with the rules as they were read.
-  if (const std::string rv = metadataField(route, "resourceVersion"); !rv.empty()) {
+  if (const std::string rv = core::jsonString(route, {"metadata", "resourceVersion"});
+      !rv.empty()) {
     out["metadata"]["resourceVersion"] = Json::string(rv);
   }
   Json newRules = rules ? *rules : Json::array();

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/json_read.h"
 #include "core/time_format.h"
 
 namespace mlmodel::rollout {
@@ -15,18 +16,8 @@ const Json* field(const Json& obj, const char* name) {
   return v.is_null() ? nullptr : &v;
 }
 
-std::string getString(const Json& obj, const char* name) {
-  const Json* v = field(obj, name);
-  return v && v->is_string() ? v->as_string() : "";
-}
-
-int getInt(const Json& obj, const char* name) {
-  const Json* v = field(obj, name);
-  return v && v->is_number() ? v->as_number().to_int32() : 0;
-}
-
 std::optional<WallTime> getTime(const Json& obj, const char* name) {
-  return core::parseRfc3339(getString(obj, name));
+  return core::parseRfc3339(core::jsonString(obj, {name}));
 }
 
 // Milliseconds: steps and analysis intervals can be seconds apart, and a time cut to the
@@ -42,8 +33,8 @@ void putString(Json& obj, const char* name, const std::string& s) {
 }
 
 Revision decodeRevision(const Json& j) {
-  return {getString(j, "version"), getString(j, "image"), getString(j, "digest"),
-          getString(j, "templateHash")};
+  return {core::jsonString(j, {"version"}), core::jsonString(j, {"image"}),
+          core::jsonString(j, {"digest"}), core::jsonString(j, {"templateHash"})};
 }
 
 void encodeRevision(const Revision& r, Json& j) {
@@ -67,16 +58,16 @@ std::vector<analysis::Measurement> decodeMeasurements(const Json& obj) {
   if (!arr || !arr->is_array()) return out;
   for (const auto& m : arr->as_array()) {
     analysis::Measurement x;
-    x.metric = getString(m, "metric");
-    x.query = getString(m, "query");
+    x.metric = core::jsonString(m, {"metric"});
+    x.query = core::jsonString(m, {"query"});
     if (const Json* v = field(m, "value"); v && v->is_string() && !v->as_string().empty()) {
       char* end = nullptr;
       const double d = std::strtod(v->as_string().c_str(), &end);
       if (end && *end == '\0') x.value = d;
     }
-    x.verdict = parseVerdict(getString(m, "verdict"));
-    x.reason = getString(m, "reason");
-    x.message = getString(m, "message");
+    x.verdict = parseVerdict(core::jsonString(m, {"verdict"}));
+    x.reason = core::jsonString(m, {"reason"});
+    x.message = core::jsonString(m, {"message"});
     x.time = getTime(m, "time").value_or(WallTime{});
     out.push_back(std::move(x));
   }
@@ -125,31 +116,31 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
   RolloutStatus rs;
   if (const Json* s = field(status, "stable")) {
     rs.stable.revision = decodeRevision(*s);
-    rs.stable.resolvedAt = getString(*s, "resolvedAt");
+    rs.stable.resolvedAt = core::jsonString(*s, {"resolvedAt"});
     rs.stable.since = getTime(*s, "since");
   }
   if (const Json* c = field(status, "canary"); c && c->is_object() && c->size() > 0) {
     CanaryStatus cs;
     cs.revision = decodeRevision(*c);
-    cs.phase = parsePhase(getString(*c, "phase"));
-    cs.step = getInt(*c, "step");
-    cs.weight = getInt(*c, "weight");
-    cs.actualWeight = getInt(*c, "actualWeight");
+    cs.phase = parsePhase(core::jsonString(*c, {"phase"}));
+    cs.step = static_cast<int>(core::jsonInt(*c, {"step"}));
+    cs.weight = static_cast<int>(core::jsonInt(*c, {"weight"}));
+    cs.actualWeight = static_cast<int>(core::jsonInt(*c, {"actualWeight"}));
     cs.startedAt = getTime(*c, "startedAt").value_or(WallTime{});
     cs.stepStartedAt = getTime(*c, "stepStartedAt");
     cs.nextAnalysisAt = getTime(*c, "nextAnalysisAt");
     cs.notReadySince = getTime(*c, "notReadySince");
-    cs.message = getString(*c, "message");
+    cs.message = core::jsonString(*c, {"message"});
     if (const Json* a = field(*c, "analysis")) {
       auto& n = cs.analysis.counts;
-      n.passed = getInt(*a, "passed");
-      n.failed = getInt(*a, "failed");
-      n.inconclusive = getInt(*a, "inconclusive");
-      n.errors = getInt(*a, "errors");
-      n.consecutiveErrors = getInt(*a, "consecutiveErrors");
-      n.rounds = getInt(*a, "rounds");
+      n.passed = static_cast<int>(core::jsonInt(*a, {"passed"}));
+      n.failed = static_cast<int>(core::jsonInt(*a, {"failed"}));
+      n.inconclusive = static_cast<int>(core::jsonInt(*a, {"inconclusive"}));
+      n.errors = static_cast<int>(core::jsonInt(*a, {"errors"}));
+      n.consecutiveErrors = static_cast<int>(core::jsonInt(*a, {"consecutiveErrors"}));
+      n.rounds = static_cast<int>(core::jsonInt(*a, {"rounds"}));
       cs.analysis.lastMeasurements = decodeMeasurements(*a);
-      cs.analysis.lastVerdict = getString(*a, "lastVerdict");
+      cs.analysis.lastVerdict = core::jsonString(*a, {"lastVerdict"});
       cs.analysis.lastRoundAt = getTime(*a, "lastRoundAt");
     }
     rs.canary = std::move(cs);
@@ -158,22 +149,23 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
     for (const auto& e : h->as_array()) {
       HistoryEntry he;
       he.revision = decodeRevision(e);
-      he.outcome = getString(e, "outcome");
+      he.outcome = core::jsonString(e, {"outcome"});
       he.startedAt = getTime(e, "startedAt").value_or(WallTime{});
       he.finishedAt = getTime(e, "finishedAt").value_or(WallTime{});
-      he.reason = getString(e, "reason");
-      he.message = getString(e, "message");
+      he.reason = core::jsonString(e, {"reason"});
+      he.message = core::jsonString(e, {"message"});
       rs.history.push_back(std::move(he));
     }
   }
-  rs.lastRetry = getString(status, "lastRetry");
+  rs.lastRetry = core::jsonString(status, {"lastRetry"});
   if (const Json* m = field(status, "monitoring")) {
     rs.monitoring.lastCheckAt = getTime(*m, "lastCheckAt");
     rs.monitoring.nextCheckAt = getTime(*m, "nextCheckAt");
-    rs.monitoring.consecutiveFailures = getInt(*m, "consecutiveFailures");
-    rs.monitoring.passed = getInt(*m, "passed");
-    rs.monitoring.failed = getInt(*m, "failed");
-    rs.monitoring.errors = getInt(*m, "errors");
+    rs.monitoring.consecutiveFailures =
+        static_cast<int>(core::jsonInt(*m, {"consecutiveFailures"}));
+    rs.monitoring.passed = static_cast<int>(core::jsonInt(*m, {"passed"}));
+    rs.monitoring.failed = static_cast<int>(core::jsonInt(*m, {"failed"}));
+    rs.monitoring.errors = static_cast<int>(core::jsonInt(*m, {"errors"}));
     rs.monitoring.lastMeasurements = decodeMeasurements(*m);
   }
   return rs;

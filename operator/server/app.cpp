@@ -17,6 +17,7 @@
 #include "controller/registry_image_resolver.h"
 #include "controller/trust_policy.h"
 #include "core/allowed_urls.h"
+#include "core/json_read.h"
 #include "http/transport.h"
 #include "kube/client_factory.h"
 #include "kube/event_recorder.h"
@@ -87,12 +88,6 @@ struct Caches {
   kube::Informer models, deployments, services;
 };
 
-std::string metaString(const Json& o, const char* field) {
-  if (!o.has_object_field("metadata")) return "";
-  const auto& m = o.at("metadata");
-  return m.has_string_field(field) ? m.at(field).as_string() : "";
-}
-
 std::string randomSuffix() {
   std::mt19937 rng{std::random_device{}()};
   return std::to_string(std::uniform_int_distribution<int>(100000, 999999)(rng));
@@ -158,7 +153,8 @@ int runOperator(const Options& o) {
     // queue never runs one key twice at once): that pass finds it gone and drops its
     // series, which the reconcile in flight may have just written again.
     onModel.onDelete = [&](const ObjectPtr& m, bool) {
-      reconcileMetrics.forget(metaString(*m, "namespace"), metaString(*m, "name"));
+      reconcileMetrics.forget(core::jsonString(*m, {"metadata", "namespace"}),
+                              core::jsonString(*m, {"metadata", "name"}));
       queue->add(kube::objectKey(*m));
     };
     c->models.addHandlers(onModel);
@@ -278,7 +274,8 @@ int runOperator(const Options& o) {
           st.has_string_field("phase") ? st.at("phase").as_string() : std::string("Pending");
       const int64_t rr =
           st.has_integer_field("readyReplicas") ? st.at("readyReplicas").as_number().to_int64() : 0;
-      reconcileMetrics.model(metaString(*m, "namespace"), metaString(*m, "name"), phase, rr);
+      reconcileMetrics.model(core::jsonString(*m, {"metadata", "namespace"}),
+                             core::jsonString(*m, {"metadata", "name"}), phase, rr);
     } else if (const auto slash = key.find('/'); slash != std::string::npos) {
       reconcileMetrics.forget(key.substr(0, slash), key.substr(slash + 1));
     }
