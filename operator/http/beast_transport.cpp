@@ -30,6 +30,8 @@ constexpr size_t kMaxIdle = 16;
 constexpr auto kMaxIdleTime = std::chrono::seconds(30);
 // How much of a streamed body is read at once.
 constexpr size_t kStreamChunk = size_t{64} * 1024;
+// What an exchange fails with once its request's token is cancelled.
+constexpr const char* kCancelled = "cancelled";
 
 std::string sizeText(size_t bytes) {
   if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
@@ -205,10 +207,18 @@ class BeastTransport final : public Transport {
     const auto deadline = Clock::now() + request.timeout;
     auto message = toBeast(request);
     for (int attempt = 0;; ++attempt) {
+      if (request.cancel && request.cancel->cancelled()) return failure(request, kCancelled);
       bool reused = false;
-      auto conn = acquire(deadline, reused);
-      if (!conn) return failure(request, conn.error().message);
+      auto conn = acquire(deadline, reused, request.cancel);
+      if (!conn) {
+        if (request.cancel && request.cancel->cancelled()) return failure(request, kCancelled);
+        return failure(request, conn.error().message);
+      }
       auto& c = *conn.value();
+      // Cancelled mid-exchange: the connection is closed under the waiting call.
+      const auto onCancel = request.cancel
+                                ? request.cancel->onCancel([cp = conn.value()] { cp->abort(); })
+                                : core::CancelToken::Registration{};
       bhttp::response_parser<bhttp::string_body> parser;
       parser.header_limit(kMaxHeaderBytes);
       parser.body_limit(request.maxBodyBytes);
@@ -234,6 +244,7 @@ class BeastTransport final : public Transport {
         }
       }
       if (ec) {
+        if (request.cancel && request.cancel->cancelled()) return failure(request, kCancelled);
         if (retryOnFreshConnection(reused, attempt, parser.got_some(), ec, request.method))
           continue;
         return failure(request, describe(ec, request, phase));
@@ -330,7 +341,8 @@ class BeastTransport final : public Transport {
   }
 
   // An idle connection that is still open, or a new one.
-  core::Result<std::shared_ptr<Connection>> acquire(Clock::time_point deadline, bool& reused) {
+  core::Result<std::shared_ptr<Connection>> acquire(Clock::time_point deadline, bool& reused,
+                                                    const core::CancelToken* cancel = nullptr) {
     {
       std::lock_guard lock(mu_);
       while (!idle_.empty()) {
@@ -343,6 +355,8 @@ class BeastTransport final : public Transport {
       }
     }
     auto c = std::make_shared<Connection>(ioc_, tlsContext_);
+    const auto onCancel =
+        cancel ? cancel->onCancel([c] { c->abort(); }) : core::CancelToken::Registration{};
     if (auto ec = c->connect(endpoint_, verifyName_, deadline)) {
       std::string what = ec != beast::error::timeout
                              ? "connecting to " + endpoint_.hostHeader + ": " + ec.message()

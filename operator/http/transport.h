@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/cancel.h"
 #include "core/result.h"
 
 namespace mlmodel::http {
@@ -27,6 +28,8 @@ struct Request {
   // send(): the largest body accepted; a longer reply fails the request at once.
   // stream(): the longest line accepted (and the largest body of a non-2xx reply).
   std::size_t maxBodyBytes = 8 * kMiB;
+  // Optional: cancelled, the exchange aborts at once (send() only) and fails "cancelled".
+  const core::CancelToken* cancel = nullptr;
 };
 
 struct Response {

@@ -112,7 +112,9 @@ Result<http::Response> Client::call(http::Request request, bool idempotent) {
                          .jitter = 0.2});
   const std::string what = request.method + " " + request.target;
   bool reauthorized = false;
+  request.cancel = options_.cancel;
   for (int attempt = 1;; ++attempt) {
+    if (options_.cancel && options_.cancel->cancelled()) return core::Error{what + ": cancelled"};
     if (options_.writeGate && request.method != "GET") {
       if (auto s = options_.writeGate(); !s) return core::Error{what + ": " + s.error().message};
     }
@@ -125,7 +127,9 @@ Result<http::Response> Client::call(http::Request request, bool idempotent) {
     }
     const bool last = attempt >= options_.maxAttempts;
     if (!r) {
-      if (!idempotent || last) return r.error();
+      if (!idempotent || last || (options_.cancel && options_.cancel->cancelled())) {
+        return r.error();
+      }
       options_.sleep(backoff.next());
       continue;
     }

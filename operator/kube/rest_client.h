@@ -98,6 +98,9 @@ struct ClientOptions {
   // longer holds its lease (or is shutting down) writes nothing, even from a reconcile that
   // was in flight when the lease ran out.
   std::function<core::Status()> writeGate;
+  // Optional. Cancelled, every request in flight aborts at once and no new one is sent or
+  // retried: a process that lost its lease stops talking to the API server.
+  const core::CancelToken* cancel = nullptr;
 };
 
 // The REST verbs against one API server. Thread-safe.

@@ -129,6 +129,10 @@ int runOperator(const Options& o) {
   copts.observer = metrics.requestObserver(cfg->server.substr(cfg->server.find("://") + 3));
   auto clientOptions = copts;
   clientOptions.writeGate = [&fence] { return fence.check(); };
+  // Cancelled when the lease is lost: requests in flight abort rather than run to their
+  // deadlines.
+  core::CancelToken cancelRequests;
+  clientOptions.cancel = &cancelRequests;
   auto client = kube::makeClient(cfg.value(), clientOptions);
 
   std::vector<std::unique_ptr<Caches>> caches;
@@ -296,6 +300,7 @@ int runOperator(const Options& o) {
   parts.workers = o.workers;
   parts.work = work;
   parts.fence = &fence;
+  parts.cancel = &cancelRequests;
   parts.wake = [] { kill(getpid(), SIGTERM); };
   parts.flush = [&events] { events.stop(std::chrono::seconds(5)); };
   std::unique_ptr<kube::Client> lockClient;

@@ -8,6 +8,9 @@
 namespace mlmodel::server {
 namespace {
 
+// How long reconciles whose requests were cancelled get to return.
+constexpr core::Duration kCancelledGrace = std::chrono::seconds(1);
+
 double seconds(core::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 }  // namespace
@@ -78,6 +81,7 @@ void Manager::onLost() {
     taking_ = false;
   }
   parts_.fence->close("this process lost its lease");
+  if (parts_.cancel) parts_.cancel->cancel();
   parts_.queue->shutDown();
   spdlog::error("leader election lost; stopping without finishing the queue");
   parts_.wake();
@@ -133,14 +137,20 @@ Manager::Stopped Manager::stop() {
     out.exitCode = 1;
   } else {
     idle = waitIdle(clock_.steadyNow() + options_.gracePeriod);
-    if (!idle) {
+    const bool timedOut = !idle;
+    if (timedOut) {
       spdlog::warn(
           "reconciles still in flight after the grace period of {:g} s; their writes are "
-          "refused from now on",
+          "refused and their requests cancelled from now on",
           seconds(options_.gracePeriod));
+      parts_.fence->close("the operator is shutting down");
+      if (parts_.cancel) {
+        parts_.cancel->cancel();
+        idle = waitIdle(clock_.steadyNow() + kCancelledGrace);
+      }
     }
     out.exitCode = syncFailed ? 1 : 0;
-    if (idle && parts_.flush) parts_.flush();
+    if (!timedOut && parts_.flush) parts_.flush();
   }
   parts_.fence->close(lost ? "this process lost its lease" : "the operator is shutting down");
   if (parts_.leadership) parts_.leadership->release();

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/cancel.h"
 #include "core/clock.h"
 #include "kube/workqueue.h"
 #include "server/leadership.h"
@@ -28,6 +29,10 @@ struct ManagerParts {
   // sends what the reconciles left queued (Events).
   std::function<void()> flush;
   const core::Clock* clock = nullptr;  // SystemClock when null
+  // Optional: the token of the client the reconciles use. Cancelled when the lease is lost
+  // and when a graceful stop's reconciles outlive the grace period, so that they end at
+  // their next (or current) request instead of at its deadline.
+  core::CancelToken* cancel = nullptr;
 };
 
 struct ManagerOptions {
@@ -50,11 +55,13 @@ struct ManagerOptions {
 // - The caches sync (within syncTimeout) before the process contends for the lease: leading
 //   never waits on them, and a slow first list cannot cost the lease. Meanwhile the fence
 //   refuses writes unless the lease is held.
-// - A lost lease: from that moment no key is taken and the fence refuses every write (the
-//   elector's check already does, by its own clock, even before it notices). stop() waits
-//   at most lostGrace for reconciles in flight, drains nothing, and returns 1.
+// - A lost lease: from that moment no key is taken, the fence refuses every write (the
+//   elector's check already does, by its own clock, even before it notices) and the
+//   reconciles' requests are cancelled. stop() waits at most lostGrace for reconciles in
+//   flight, drains nothing, and returns 1.
 // - stop() otherwise: no new key is taken (keys still queued are left for the next leader);
-//   reconciles in flight get gracePeriod; then the fence closes, the lease is released, and
+//   reconciles in flight get gracePeriod (then their requests are cancelled and they get a
+//   second more); then the fence closes, the lease is released, and
 //   it returns 0 (1 when the caches never synced).
 class Manager {
  public:

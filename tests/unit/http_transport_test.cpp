@@ -664,5 +664,34 @@ TEST_F(HttpTransportTls, BadClientKeyFailsEveryRequest) {
   EXPECT_NE(r.error().message.find("TLS settings"), std::string::npos) << r.error().message;
 }
 
+// A cancelled token ends an exchange at once, far before its deadline: a process that lost
+// its lease does not wait on the API server.
+TEST(HttpTransportCancel, ACancelledTokenAbortsTheExchangeInFlight) {
+  std::atomic<int> requests{0};
+  TestServer server([&](ServerConn& c) {
+    if (c.readRequest()) ++requests;
+    while (!c.stopping()) std::this_thread::sleep_for(milliseconds(20));
+  });
+  mlmodel::core::CancelToken token;
+  auto req = get("/slow", milliseconds(30000));
+  req.cancel = &token;
+  auto transport = makeTransport(server.url(), {});
+  std::thread canceller([&] {
+    while (requests.load() == 0) std::this_thread::sleep_for(milliseconds(5));
+    token.cancel();
+  });
+  const auto start = Clock::now();
+  auto r = transport->send(req);
+  canceller.join();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cancelled"), std::string::npos) << r.error().message;
+  EXPECT_LT(secondsSince(start), 5.0);
+  // Once cancelled, nothing more is sent.
+  auto again = transport->send(req);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("cancelled"), std::string::npos);
+  EXPECT_EQ(requests.load(), 1);
+}
+
 }  // namespace
 }  // namespace mlmodel::http

@@ -124,6 +124,7 @@ class ManagerTest : public ::testing::Test {
     p.wake = [this] { ++wakes_; };
     p.flush = [this] { ++flushes_; };
     p.clock = &clock_;
+    p.cancel = &cancel_;
     return std::make_unique<Manager>(std::move(p), options);
   }
   // Starts `m`, lets its caches sync and hands it the lease.
@@ -142,6 +143,7 @@ class ManagerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  mlmodel::core::CancelToken cancel_;  // the reconciles' client's
   std::unique_ptr<mlmodel::kube::WorkQueue> queue_;
   WriteFence fence_;
   FakeLeadership* leadership_ = nullptr;
@@ -187,6 +189,7 @@ TEST_F(ManagerTest, ALostLeaseStopsTakingKeysRefusesWritesAndExitsOneWithoutDrai
 
   leadership_->lose();
   EXPECT_EQ(wakes_, 1) << "the process is told to stop";
+  EXPECT_TRUE(cancel_.cancelled()) << "the reconciles' requests in flight are aborted";
   EXPECT_TRUE(m->lostLease());
   EXPECT_FALSE(m->leading());
   const auto refused = fence_.check();
@@ -260,7 +263,11 @@ TEST_F(ManagerTest, SigtermPastTheGracePeriodRefusesTheLateWrites) {
   Manager::Stopped end;
   std::thread stopper([&] { end = m->stop(); });
   ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }));
+  EXPECT_FALSE(cancel_.cancelled());
   clock_.advance(15s);
+  // The requests are cancelled; a reconcile that still does not return gets a second.
+  ASSERT_TRUE(waitUntil([&] { return cancel_.cancelled() && clock_.timedWaiters() == 1; }));
+  clock_.advance(1s);
   stopper.join();
   EXPECT_EQ(end.exitCode, 0);
   EXPECT_TRUE(end.workersStuck);
@@ -269,6 +276,28 @@ TEST_F(ManagerTest, SigtermPastTheGracePeriodRefusesTheLateWrites) {
   EXPECT_NE(refused.error().message.find("shutting down"), std::string::npos);
   EXPECT_EQ(flushes_, 0);
   work_.release("ns/a");
+}
+
+// A reconcile waiting on the API server returns once its requests are cancelled: the process
+// then stops cleanly, its threads joined, rather than being cut off.
+TEST_F(ManagerTest, SigtermPastTheGracePeriodCancelsRequestsAndTheReconcileEnds) {
+  auto m = manager(false);
+  work_.blocking = {"ns/a"};
+  auto onCancel = cancel_.onCancel([this] { work_.release("ns/a"); });
+  m->start();
+  syncCaches();
+  queue_->add("ns/a");
+  ASSERT_TRUE(waitUntil([&] { return work_.startedCount() == 1; }));
+  Manager::Stopped end;
+  std::thread stopper([&] { end = m->stop(); });
+  ASSERT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 1; }));
+  clock_.advance(15s);
+  stopper.join();
+  EXPECT_TRUE(cancel_.cancelled());
+  EXPECT_EQ(end.exitCode, 0);
+  EXPECT_FALSE(end.workersStuck);
+  EXPECT_TRUE(work_.hasFinished("ns/a"));
+  EXPECT_EQ(flushes_, 0) << "its writes were refused: nothing is flushed after the fence";
 }
 
 TEST_F(ManagerTest, CachesThatNeverSyncStopTheProcessWithoutContending) {

@@ -166,6 +166,24 @@ TEST_F(RestClientTest, CreatePostsTheObjectToTheCollection) {
   EXPECT_EQ(J(request(0).body), J(R"({"metadata":{"name":"x"}})"));
 }
 
+TEST_F(RestClientTest, ACancelledClientSendsNothingAndRetriesNothing) {
+  auto transport = std::make_unique<FakeTransport>();
+  fake_ = transport.get();
+  mlmodel::core::CancelToken token;
+  ClientOptions options;
+  options.cancel = &token;
+  options.sleep = [](mlmodel::core::Duration) {};
+  client_ = std::make_unique<Client>(std::move(transport), nullptr, options);
+  fake_->respond(200, R"({"metadata":{"name":"x"}})");
+  ASSERT_TRUE(client_->get(resources::configMaps, "ml", "x"));
+  EXPECT_EQ(fake_->requests().at(0).cancel, &token) << "the transport can abort it in flight";
+  token.cancel();
+  auto r = client_->get(resources::configMaps, "ml", "x");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "GET /api/v1/namespaces/ml/configmaps/x: cancelled");
+  EXPECT_EQ(sent(), 1u);
+}
+
 TEST_F(RestClientTest, AClosedWriteGateFailsWritesUnsentAndLetsReadsThrough) {
   auto transport = std::make_unique<FakeTransport>();
   fake_ = transport.get();
