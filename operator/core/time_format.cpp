@@ -50,7 +50,8 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
   } else {
     return std::nullopt;
   }
-  if (i != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+  if (i != s.size() || y < kMinWallTimeYear || y > kMaxWallTimeYear || mo < 1 || mo > 12 || d < 1 ||
+      d > 31 || h > 23 || mi > 59 || sec > 60) {
     return std::nullopt;
   }
   std::tm tm{};

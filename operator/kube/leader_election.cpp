@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "core/time_format.h"
 #include "kube/api_error.h"
 
 namespace mlmodel::kube {
@@ -66,7 +67,10 @@ std::optional<core::WallTime> parseLeaseTime(const std::string& s) {
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (!ymd.ok() || y < core::kMinWallTimeYear || y > core::kMaxWallTimeYear || h > 23 || mi > 59 ||
+      sec > 60) {
+    return std::nullopt;
+  }
   nanoseconds frac{0};
   if (p < s.size() && s[p] == '.') {
     ++p;
