@@ -36,5 +36,17 @@ TEST(TimeFormatTest, YearsAWallTimeCannotHoldAreRefused) {
   EXPECT_FALSE(decoded.stable.since);
 }
 
+// Found by tests/fuzz/rollout_status_fuzz: a status time before 1970 with milliseconds was
+// written as "1969-12-31T23:59:59.-750Z" (the remainder of a division toward zero), which
+// does not parse, so the status did not read back as written.
+TEST(TimeFormatTest, TimesBefore1970WriteAndReadBack) {
+  const WallTime t = sys_days{1736y / November / 30} + 2min + 250ms;
+  EXPECT_EQ(rfc3339Millis(t), "1736-11-30T00:02:00.250Z");
+  EXPECT_EQ(parseRfc3339(rfc3339Millis(t)), t);
+  const WallTime justBefore = WallTime{} - 750ms;
+  EXPECT_EQ(rfc3339Millis(justBefore), "1969-12-31T23:59:59.250Z");
+  EXPECT_EQ(rfc3339(justBefore), "1969-12-31T23:59:59Z");
+}
+
 }  // namespace
 }  // namespace mlmodel::core
