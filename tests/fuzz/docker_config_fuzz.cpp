@@ -10,10 +10,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto c = DockerConfig::parse(input)) configs.push_back(std::move(c.value()));
   if (auto c = DockerConfig::parseLegacy(input)) configs.push_back(std::move(c.value()));
   // Lookups walk the parsed keys (wildcards, paths, ports): each reference exercises one.
-  for (const char* image : {"fraud:1.4.0", "registry.example:5000/models/fraud:2",
-                            "a.b.example.com/team/x@sha256:"
-                            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                            "[::1]:5000/m:1", "localhost/m"}) {
+  const std::string pinned = "a.b.example.com/team/x@sha256:" + std::string(64, 'e');
+  for (const std::string& image :
+       {std::string("fraud:1.4.0"), std::string("registry.example:5000/models/fraud:2"), pinned,
+        std::string("[::1]:5000/m:1"), std::string("localhost/m")}) {
     auto ref = parseImageReference(image);
     if (ref) (void)findCredentials(configs, ref.value());
   }
