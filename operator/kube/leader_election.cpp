@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "core/json_int.h"
 #include "core/time_format.h"
 #include "kube/api_error.h"
 
@@ -100,7 +101,7 @@ std::optional<core::WallTime> parseLeaseTime(const std::string& s) {
 }
 
 int intField(const Json& obj, const char* key) {
-  return obj.has_number_field(key) ? obj.at(key).as_integer() : 0;
+  return obj.has_field(key) ? core::jsonInt(obj.at(key)).value_or(0) : 0;
 }
 
 core::WallTime timeField(const Json& obj, const char* key) {

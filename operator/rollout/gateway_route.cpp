@@ -1,5 +1,7 @@
 #include "rollout/gateway_route.h"
 
+#include "core/json_int.h"
+
 namespace mlmodel::rollout {
 namespace {
 
@@ -22,8 +24,7 @@ std::string metadataField(const Json& route, const char* name) {
 }
 
 int weightOf(const Json& ref) {
-  return ref.has_field("weight") && ref.at("weight").is_number() ? ref.at("weight").as_integer()
-                                                                 : 1;
+  return ref.has_field("weight") ? core::jsonInt(ref.at("weight")).value_or(1) : 1;
 }
 
 const Json* rulesOf(const Json& route) {

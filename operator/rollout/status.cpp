@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/json_int.h"
 #include "core/time_format.h"
 
 namespace mlmodel::rollout {
@@ -22,7 +23,7 @@ std::string getString(const Json& obj, const char* name) {
 
 int getInt(const Json& obj, const char* name) {
   const Json* v = field(obj, name);
-  return v && v->is_number() ? v->as_number().to_int32() : 0;
+  return v ? core::jsonInt(*v).value_or(0) : 0;
 }
 
 std::optional<WallTime> getTime(const Json& obj, const char* name) {
