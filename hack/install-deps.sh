@@ -19,6 +19,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # lint
   clang-format clang-tidy
+  # the fuzz targets (libFuzzer) and the ThreadSanitizer build: clang and its runtimes
+  clang-14 libclang-rt-14-dev
   # examples/iris trains its models at build time with scikit-learn (its iris data set
   # ships inside the package)
   python3-sklearn

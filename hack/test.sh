@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What `make test` runs, on a fresh machine as on a warm one: install the Debian
-# packages, build the control-plane binaries (cached outside the repo), build the
-# operator and its tests, start the local cluster unless one runs already, run every
-# test through CTest, and stop the cluster it started, even when a test fails.
+# packages, lint, build the control-plane binaries (cached outside the repo), build the
+# operator and its tests, fuzz the decoders briefly, run the unit tests under
+# ThreadSanitizer, start the local cluster unless one runs already, run every test
+# through CTest, and stop the cluster it started, even when a test fails.
 # A failing step is named on stderr ("test: FAILED: ..."), never a silent exit.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,13 +41,19 @@ trap on_exit EXIT
 export MLMODEL_REAL_NODE="${MLMODEL_REAL_NODE:-1}"
 
 step "installing the Debian packages" hack/install-deps.sh
+# shellcheck disable=SC2086
+step "configuring the build" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" ${CMAKE_ARGS:-} >/dev/null
+# The cheap checks that fail fast first: lint needs the configured tree, not a build.
+step "lint: clang-format and clang-tidy (make lint)" make --no-print-directory lint BUILD_DIR="$BUILD_DIR"
 step "building the control-plane tools" hack/build-tools.sh
 if [ "${MLMODEL_REAL_NODE:-0}" = 1 ]; then
   step "building the real node's tools" hack/build-tools.sh node
 fi
-# shellcheck disable=SC2086
-step "configuring the build" cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" ${CMAKE_ARGS:-} >/dev/null
 step "building the operator and the tests" cmake --build "$BUILD_DIR" -j2
+# Each decoder of outside input fuzzed briefly over its checked-in seeds, then the unit
+# tests under ThreadSanitizer; both build their own clang trees (build-fuzz, build-tsan).
+step "fuzzing the decoders (hack/fuzz.sh --ci)" hack/fuzz.sh --ci
+step "the unit tests under ThreadSanitizer (hack/tsan.sh)" hack/tsan.sh
 
 if ! hack/cluster.sh status >/dev/null 2>&1; then
   started_cluster=1

@@ -5,8 +5,10 @@
 
 namespace mlmodel::core {
 
+// Times before 1970 count down: seconds are floored (to_time_t and / truncate toward
+// zero, which wrote 1969-12-31T23:59:59.250 as ...:59:59.-750, a time nothing reads back).
 std::string rfc3339(WallTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  const std::time_t secs = std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
@@ -15,13 +17,14 @@ std::string rfc3339(WallTime t) {
 }
 
 std::string rfc3339Millis(WallTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch());
+  const auto whole = std::chrono::floor<std::chrono::seconds>(ms);
+  const std::time_t secs = whole.count();
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
   const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms.count() % 1000));
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>((ms - whole).count()));
   return buf;
 }
 
@@ -50,7 +53,8 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
   } else {
     return std::nullopt;
   }
-  if (i != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+  if (i != s.size() || y < kMinWallTimeYear || y > kMaxWallTimeYear || mo < 1 || mo > 12 || d < 1 ||
+      d > 31 || h > 23 || mi > 59 || sec > 60) {
     return std::nullopt;
   }
   std::tm tm{};

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/time_format.h"
+
 namespace mlmodel::kube::detail {
 
 core::Result<std::string> readFile(const std::string& path) {
@@ -94,7 +96,10 @@ core::Result<core::WallTime> parseRfc3339(std::string_view s) {
   }
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
                            day{static_cast<unsigned>(d)}};
-  if (p != s.size() || !ymd.ok() || h > 23 || mi > 59 || sec > 60) return bad;
+  if (p != s.size() || !ymd.ok() || y < core::kMinWallTimeYear || y > core::kMaxWallTimeYear ||
+      h > 23 || mi > 59 || sec > 60) {
+    return bad;
+  }
   const auto t =
       sys_days(ymd) + hours(h) + minutes(mi) + seconds(std::min(sec, 59)) + frac - offset;
   return time_point_cast<core::WallTime::duration>(t);

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <limits>
 #include <stdexcept>
 
 namespace mlmodel::kube {
@@ -91,6 +92,11 @@ std::string DictionaryCodec::compress(std::string_view text) const {
 
 std::string DictionaryCodec::decompress(std::string_view packed) const {
   const size_t n = getLength(packed);
+  // The length comes from the data: a corrupt one must not allocate terabytes. Deflate
+  // inflates at most 1032 times (258 bytes from a 2-bit code), dictionary or not.
+  constexpr size_t kMaxInflateRatio = 1032;
+  if (n > packed.size() * kMaxInflateRatio || n > std::numeric_limits<uInt>::max())
+    throw std::runtime_error("dictionary codec: corrupt length");
   auto& s = streams();
   z_stream& z = s.inflater;
   if (!s.inflateReady) {

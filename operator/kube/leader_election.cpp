@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/json_read.h"
+#include "core/time_format.h"
 #include "kube/api_error.h"
 
 namespace mlmodel::kube {
@@ -67,7 +68,10 @@ std::optional<core::WallTime> parseLeaseTime(const std::string& s) {
     return std::nullopt;
   }
   const year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (!ymd.ok() || y < core::kMinWallTimeYear || y > core::kMaxWallTimeYear || h > 23 || mi > 59 ||
+      sec > 60) {
+    return std::nullopt;
+  }
   nanoseconds frac{0};
   if (p < s.size() && s[p] == '.') {
     ++p;
@@ -184,10 +188,10 @@ LeaseRecord leaseRecordFromJson(const Json& lease) {
   const auto& spec = lease.at("spec");
   if (spec.has_string_field("holderIdentity"))
     r.holderIdentity = spec.at("holderIdentity").as_string();
-  r.leaseDurationSeconds = static_cast<int>(core::jsonInt(spec, {"leaseDurationSeconds"}));
+  r.leaseDurationSeconds = core::jsonInt32(spec, {"leaseDurationSeconds"});
   r.acquireTime = timeField(spec, "acquireTime");
   r.renewTime = timeField(spec, "renewTime");
-  r.leaseTransitions = static_cast<int>(core::jsonInt(spec, {"leaseTransitions"}));
+  r.leaseTransitions = core::jsonInt32(spec, {"leaseTransitions"});
   return r;
 }
 

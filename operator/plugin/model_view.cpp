@@ -18,7 +18,7 @@ std::string str(const Json& v, std::initializer_list<const char*> path) {
   const Json* j = at(v, path);
   if (!j) return "";
   if (j->is_string()) return j->as_string();
-  if (j->is_number()) return std::to_string(j->as_number().to_int64());
+  if (const auto n = core::jsonInteger(*j)) return std::to_string(*n);
   if (j->is_boolean()) return j->as_bool() ? "true" : "false";
   return "";
 }

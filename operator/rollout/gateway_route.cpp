@@ -15,10 +15,7 @@ bool refersTo(const Json& ref, const std::string& service, const std::string& ro
          group.empty() && (ns.empty() || ns == routeNs);
 }
 
-int weightOf(const Json& ref) {
-  return ref.has_field("weight") && ref.at("weight").is_number() ? ref.at("weight").as_integer()
-                                                                 : 1;
-}
+int weightOf(const Json& ref) { return core::jsonInt32(ref, {"weight"}, 1); }
 
 const Json* rulesOf(const Json& route) {
   if (!route.has_object_field("spec") || !route.at("spec").has_array_field("rules")) {

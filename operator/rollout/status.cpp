@@ -123,9 +123,9 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
     CanaryStatus cs;
     cs.revision = decodeRevision(*c);
     cs.phase = parsePhase(core::jsonString(*c, {"phase"}));
-    cs.step = static_cast<int>(core::jsonInt(*c, {"step"}));
-    cs.weight = static_cast<int>(core::jsonInt(*c, {"weight"}));
-    cs.actualWeight = static_cast<int>(core::jsonInt(*c, {"actualWeight"}));
+    cs.step = core::jsonInt32(*c, {"step"});
+    cs.weight = core::jsonInt32(*c, {"weight"});
+    cs.actualWeight = core::jsonInt32(*c, {"actualWeight"});
     cs.startedAt = getTime(*c, "startedAt").value_or(WallTime{});
     cs.stepStartedAt = getTime(*c, "stepStartedAt");
     cs.nextAnalysisAt = getTime(*c, "nextAnalysisAt");
@@ -133,12 +133,12 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
     cs.message = core::jsonString(*c, {"message"});
     if (const Json* a = field(*c, "analysis")) {
       auto& n = cs.analysis.counts;
-      n.passed = static_cast<int>(core::jsonInt(*a, {"passed"}));
-      n.failed = static_cast<int>(core::jsonInt(*a, {"failed"}));
-      n.inconclusive = static_cast<int>(core::jsonInt(*a, {"inconclusive"}));
-      n.errors = static_cast<int>(core::jsonInt(*a, {"errors"}));
-      n.consecutiveErrors = static_cast<int>(core::jsonInt(*a, {"consecutiveErrors"}));
-      n.rounds = static_cast<int>(core::jsonInt(*a, {"rounds"}));
+      n.passed = core::jsonInt32(*a, {"passed"});
+      n.failed = core::jsonInt32(*a, {"failed"});
+      n.inconclusive = core::jsonInt32(*a, {"inconclusive"});
+      n.errors = core::jsonInt32(*a, {"errors"});
+      n.consecutiveErrors = core::jsonInt32(*a, {"consecutiveErrors"});
+      n.rounds = core::jsonInt32(*a, {"rounds"});
       cs.analysis.lastMeasurements = decodeMeasurements(*a);
       cs.analysis.lastVerdict = core::jsonString(*a, {"lastVerdict"});
       cs.analysis.lastRoundAt = getTime(*a, "lastRoundAt");
@@ -161,11 +161,10 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
   if (const Json* m = field(status, "monitoring")) {
     rs.monitoring.lastCheckAt = getTime(*m, "lastCheckAt");
     rs.monitoring.nextCheckAt = getTime(*m, "nextCheckAt");
-    rs.monitoring.consecutiveFailures =
-        static_cast<int>(core::jsonInt(*m, {"consecutiveFailures"}));
-    rs.monitoring.passed = static_cast<int>(core::jsonInt(*m, {"passed"}));
-    rs.monitoring.failed = static_cast<int>(core::jsonInt(*m, {"failed"}));
-    rs.monitoring.errors = static_cast<int>(core::jsonInt(*m, {"errors"}));
+    rs.monitoring.consecutiveFailures = core::jsonInt32(*m, {"consecutiveFailures"});
+    rs.monitoring.passed = core::jsonInt32(*m, {"passed"});
+    rs.monitoring.failed = core::jsonInt32(*m, {"failed"});
+    rs.monitoring.errors = core::jsonInt32(*m, {"errors"});
     rs.monitoring.lastMeasurements = decodeMeasurements(*m);
   }
   return rs;

@@ -25,7 +25,7 @@ core::Result<std::unique_ptr<HttpServer>> startHealthServer(const std::string& a
   };
   std::map<std::string, HttpHandler> routes{
       {"/healthz", healthz}, {"/livez", healthz}, {"/readyz", std::move(readyz)}};
-  auto server = startHttpServer(hostPort(address), std::move(routes), options);
+  auto server = startHttpServer(hostPort(address), routes, std::move(options));
   if (!server) return core::Error{"health server: " + server.error().message};
   return server;
 }

@@ -310,6 +310,15 @@ TEST(CredentialsExec, ParsesExecCredentialStatus) {
       mlmodel::kube::kExecApiV1);
   ASSERT_FALSE(badTime);
   EXPECT_NE(badTime.error().message.find("expirationTimestamp"), std::string::npos);
+
+  // Found by tests/fuzz/exec_credential_fuzz: a year past 2262 overflowed the clock's
+  // nanoseconds (undefined behaviour) instead of failing.
+  auto farFuture = mlmodel::kube::parseExecCredential(
+      R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",)"
+      R"("status":{"token":"t","expirationTimestamp":"4052-11-30T01:00:00Z"}})",
+      mlmodel::kube::kExecApiV1);
+  ASSERT_FALSE(farFuture);
+  EXPECT_NE(farFuture.error().message.find("expirationTimestamp"), std::string::npos);
 }
 
 // --- helpers the loaders share ---
@@ -339,6 +348,12 @@ TEST(ConfigUtil, ParsesRfc3339WithFractionsAndOffsets) {
   EXPECT_FALSE(detail::parseRfc3339("2030-01-02 03:04:05"));
   EXPECT_FALSE(detail::parseRfc3339("2030-02-30T03:04:05Z"));
   EXPECT_FALSE(detail::parseRfc3339("2030-01-02T03:04:05Zjunk"));
+  // Only the years a WallTime holds (1678-2261), not RFC 3339's 0000-9999.
+  EXPECT_EQ(detail::parseRfc3339("2261-12-31T23:59:59Z").value(),
+            sys_days{2261y / December / 31} + 23h + 59min + 59s);
+  EXPECT_FALSE(detail::parseRfc3339("2262-04-12T00:00:00Z"));
+  EXPECT_FALSE(detail::parseRfc3339("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(detail::parseRfc3339("0001-01-01T00:00:00Z"));
 }
 
 TEST(ConfigUtil, JoinHostPortBracketsIpv6Once) {

@@ -43,6 +43,17 @@ TEST(DictionaryCodecTest, TruncatedOrEmptyDataIsRefused) {
   EXPECT_THROW((void)codec.decompress(""), std::runtime_error);
 }
 
+// Found by tests/fuzz/dictionary_codec_fuzz: a length prefix of ~150 TB in 10 bytes made
+// decompress allocate it before inflating anything.
+TEST(DictionaryCodecTest, ALengthLargerThanTheDataCanInflateToIsRefused) {
+  const DictionaryCodec codec(R"({"aJ)");
+  const std::string packed("\xf6\xff\xff\xff\xff\xff!:4}", 10);
+  EXPECT_THROW((void)codec.decompress(packed), std::runtime_error);
+  // The bound is what deflate can reach (1032:1): long runs still inflate.
+  const std::string run(1 << 20, 'x');
+  EXPECT_EQ(codec.decompress(codec.compress(run)), run);
+}
+
 TEST(DictionaryCodecTest, CodecsWithDifferentDictionariesShareThreadsSafely) {
   const DictionaryCodec a(deployment("a", "1")), b(R"({"kind":"Service"})");
   std::vector<std::thread> threads;

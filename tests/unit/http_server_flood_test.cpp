@@ -104,10 +104,10 @@ ProbeResult probe(unsigned short port, const std::string& path, milliseconds tim
 }
 
 struct FloodOptions {
-  int slowClients = 500;                                 // per target
-  milliseconds dripEvery{500};                           // one byte of the request each time
-  milliseconds reconnectAfter{100};                      // once the server closed a slow client
-  std::size_t endlessHeaderBytes = 1024u * 1024 * 1024;  // per target, over all rounds
+  int slowClients = 500;             // per target
+  milliseconds dripEvery{500};       // one byte of the request each time
+  milliseconds reconnectAfter{100};  // once the server closed a slow client
+  std::size_t endlessHeaderBytes = std::size_t{1024} * 1024 * 1024;  // per target, over all rounds
 };
 
 struct FloodStats {
@@ -123,7 +123,7 @@ struct FloodStats {
 // an endless header. Runs on a thread of its own until stop() or destruction.
 class Flood {
  public:
-  Flood(std::vector<unsigned short> ports, FloodOptions options) : options_(options) {
+  Flood(const std::vector<unsigned short>& ports, FloodOptions options) : options_(options) {
     std::mt19937 rng(42);
     for (auto port : ports) {
       const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), port);
@@ -150,7 +150,7 @@ class Flood {
 
  private:
   struct Client {
-    Client(net::io_context& ioc, tcp::endpoint ep, bool endless)
+    Client(net::io_context& ioc, const tcp::endpoint& ep, bool endless)
         : socket(ioc), timer(ioc), endpoint(ep), endless(endless) {}
     tcp::socket socket;
     net::steady_timer timer;
@@ -235,7 +235,7 @@ class Flood {
   }
 
   void writeEndless(Client& c, std::uint64_t gen) {
-    static const std::string chunk = "X-Endless: " + std::string(16 * 1024, 'a');
+    static const std::string chunk = "X-Endless: " + std::string(std::size_t{16} * 1024, 'a');
     static const std::string first = "GET /healthz HTTP/1.1\r\n" + chunk;
     if (stats_.endlessBytes.load() >= static_cast<long long>(options_.endlessHeaderBytes)) return;
     const std::string& data = c.sent == 0 ? first : chunk;

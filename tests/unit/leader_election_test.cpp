@@ -628,6 +628,18 @@ TEST(LeaseTimeTest, ReadsRfc3339) {
   EXPECT_EQ(read(written(now)), now);
 }
 
+// Found by tests/fuzz/lease_fuzz: a renewTime past 2262 overflowed the clock's nanoseconds
+// (undefined behaviour); such a time now reads as absent, like any unreadable one.
+TEST(LeaseTimeTest, YearsAWallTimeCannotHoldAreUnreadable) {
+  using namespace std::chrono;
+  EXPECT_EQ(read("2261-01-01T00:00:00Z"), WallTime(sys_days{2261y / January / 1}));
+  EXPECT_FALSE(read("4899-11-30T00:00:10+01:00"));
+  EXPECT_FALSE(read("1000-01-01T00:00:00Z"));
+  const auto lease =
+      Json::parse(R"({"spec":{"holdnds":1,"renewTime":"4899-11-30T00:00:10+01:00"}})");
+  EXPECT_EQ(mlmodel::kube::leaseRecordFromJson(lease).renewTime, WallTime{});
+}
+
 TEST(LeaseJsonTest, RecordRoundTripsThroughTheLeaseSpec) {
   const auto lease = Json::parse(R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease",
     "metadata":{"name":"le","namespace":"ns","resourceVersion":"42"},
