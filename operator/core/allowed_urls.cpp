@@ -59,6 +59,10 @@ std::optional<Parsed> parseStrict(const std::string& url) {
 
 }  // namespace
 
+bool withinPath(std::string_view path, std::string_view prefix) {
+  return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
 Result<AllowedUrls> AllowedUrls::parse(const std::vector<std::string>& prefixes) {
   AllowedUrls out;
   for (const auto& text : prefixes) {
@@ -78,12 +82,7 @@ bool AllowedUrls::allows(const std::string& address) const {
   const auto a = parseStrict(address);
   if (!a) return false;
   for (const auto& p : prefixes_) {
-    if (a->origin != p.origin) continue;
-    if (a->path == p.path) return true;
-    if (a->path.size() > p.path.size() && a->path.compare(0, p.path.size(), p.path) == 0 &&
-        a->path[p.path.size()] == '/') {
-      return true;
-    }
+    if (a->origin == p.origin && withinPath(a->path, p.path)) return true;
   }
   return false;
 }

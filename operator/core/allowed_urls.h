@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -19,6 +20,10 @@ namespace mlmodel::core {
 //   auto allowed = AllowedUrls::parse({"http://prometheus.monitoring:9090"});
 //   allowed->allows("http://prometheus.monitoring:9090/");       // true
 //   allowed->allows("http://prometheus.monitoring:9090.evil/");  // false
+// True when `path` is `prefix` or lies below it by whole segments: "a/b" is within "a", "ab"
+// is not. Shared by the URL and the registry allow-lists.
+bool withinPath(std::string_view path, std::string_view prefix);
+
 class AllowedUrls {
  public:
   // Each prefix must be an http or https URL without credentials, query or fragment;

@@ -1,5 +1,6 @@
 #include "registry/allowed_registries.h"
 
+#include "core/allowed_urls.h"
 #include "core/encoding.h"
 
 namespace mlmodel::registry {
@@ -47,12 +48,7 @@ bool AllowedRegistries::allows(const ImageReference& image) const {
   const std::string registry = canonicalRegistry(image.registry);
   for (const auto& e : entries_) {
     if (registry != e.registry) continue;
-    if (e.path.empty() || image.repository == e.path) return true;
-    if (image.repository.size() > e.path.size() &&
-        image.repository.compare(0, e.path.size(), e.path) == 0 &&
-        image.repository[e.path.size()] == '/') {
-      return true;
-    }
+    if (e.path.empty() || core::withinPath(image.repository, e.path)) return true;
   }
   return false;
 }

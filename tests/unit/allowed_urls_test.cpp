@@ -11,6 +11,16 @@ core::AllowedUrls allowed(const std::vector<std::string>& prefixes) {
   return a.value();
 }
 
+TEST(AllowedUrls, WithinPathGoesByWholeSegments) {
+  EXPECT_TRUE(core::withinPath("/a/b", "/a"));
+  EXPECT_TRUE(core::withinPath("/a", "/a"));
+  EXPECT_TRUE(core::withinPath("/a", ""));
+  EXPECT_FALSE(core::withinPath("/ab", "/a"));
+  EXPECT_FALSE(core::withinPath("/a", "/a/b"));
+  EXPECT_TRUE(core::withinPath("acme/models/x", "acme/models"));
+  EXPECT_FALSE(core::withinPath("acme/models-evil", "acme/models"));
+}
+
 TEST(AllowedUrls, AnEmptyListAllowsAnyAddress) {
   const auto a = allowed({});
   EXPECT_FALSE(a.restricts());
