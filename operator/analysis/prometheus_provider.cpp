@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "core/base_url.h"
 #include "core/encoding.h"
 
 namespace mlmodel::analysis {
@@ -53,28 +54,6 @@ json::value parseJson(const std::string& body, bool& ok) {
   return v;
 }
 
-struct Url {
-  std::string base;    // scheme://authority
-  std::string prefix;  // "" or "/path" without a trailing slash
-};
-
-std::optional<Url> splitAddress(const std::string& address) {
-  const size_t sep = address.find("://");
-  if (sep == std::string::npos) return std::nullopt;
-  const std::string scheme = core::toLower(address.substr(0, sep));
-  if (scheme != "http" && scheme != "https") return std::nullopt;
-  if (address.find_first_of("?# \t\r\n") != std::string::npos) return std::nullopt;
-  const size_t slash = address.find('/', sep + 3);
-  Url u;
-  const std::string authority =
-      address.substr(sep + 3, slash == std::string::npos ? std::string::npos : slash - sep - 3);
-  if (authority.empty() || authority.find('@') != std::string::npos) return std::nullopt;
-  u.base = scheme + "://" + authority;
-  if (slash != std::string::npos) u.prefix = address.substr(slash);
-  while (!u.prefix.empty() && u.prefix.back() == '/') u.prefix.pop_back();
-  return u;
-}
-
 Labels labelsOf(const json::value& sample) {
   Labels out;
   if (!sample.is_object() || !sample.has_object_field("metric")) return out;
@@ -113,7 +92,7 @@ std::string formatLabels(const Labels& labels) {
 
 core::Result<std::unique_ptr<PrometheusProvider>> PrometheusProvider::create(
     PrometheusOptions options, PrometheusTransportFactory factory) {
-  const auto url = splitAddress(options.address);
+  const auto url = core::splitBaseUrl(options.address);
   if (!url) {
     return core::Error{"Prometheus address \"" + options.address +
                            "\" is not an http or https URL such as http://prometheus:9090",

@@ -72,6 +72,14 @@ core::Status decodeSpec(const Json& specJson, MLModelSpec& spec) {
   MLMODEL_READ(f.integer("revisionHistoryLimit"), spec.revisionHistoryLimit);
   MLMODEL_READ(f.object("rollout"), spec.rollout);
   MLMODEL_READ(f.object("monitoring"), spec.monitoring);
+  MLMODEL_READ(decodeMlflow(f), spec.mlflow);
+  if (spec.mlflow && !spec.image.empty()) {
+    return Error{"spec: set exactly one of image and mlflow", 0, "InvalidSpec"};
+  }
+  if (spec.mlflow && !spec.version.empty()) {
+    return Error{"spec.version: leave it out with spec.mlflow (the version is MLflow's)", 0,
+                 "InvalidSpec"};
+  }
   auto probes = f.object("probes");
   if (!probes) return probes.error();
   if (probes.value()) {
@@ -124,7 +132,7 @@ std::string imageTag(const std::string& image) {
 
 void applyDefaults(MLModel& model) {
   auto& spec = model.spec;
-  if (spec.version.empty()) {
+  if (spec.version.empty() && !spec.image.empty()) {
     spec.version = imageTag(spec.image);
     const auto at = spec.image.find("@sha256:");
     if (spec.version.empty() && at != std::string::npos) {
@@ -136,7 +144,10 @@ void applyDefaults(MLModel& model) {
 
 core::Status validate(const MLModel& model) {
   const auto& spec = model.spec;
-  if (spec.image.empty()) return Error{"spec.image: required", 0, "InvalidSpec"};
+  if (spec.image.empty()) {
+    return Error{spec.mlflow ? "spec.mlflow: no image resolved" : "spec.image: required", 0,
+                 "InvalidSpec"};
+  }
   if (spec.port < 1 || spec.port > 65535) {
     return Error{"spec.port: must be within 1..65535, got " + std::to_string(spec.port), 0,
                  "InvalidSpec"};

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "api/mlflow_spec.h"
 #include "core/result.h"
 #include "kube/resource.h"
 
@@ -32,8 +33,9 @@ struct Probe {
 // Pod-level pass-through fields stay JSON: the API server validated their shape and the
 // operator copies them into the pod template as they are.
 struct MLModelSpec {
-  std::string image;
-  std::string version;  // defaulted from the image tag
+  std::string image;    // exactly one of image and mlflow
+  std::string version;  // defaulted from the image tag; with mlflow, MLflow's version
+  std::optional<MlflowSpec> mlflow;
   std::optional<int> replicas;
   int port = 8080;
   bool pinDigest = true;
@@ -75,7 +77,8 @@ struct MLModel {
 // naming it ("spec.port: expected an integer, got a string"), with reason InvalidSpec.
 core::Result<MLModel> decodeMLModel(const Json& object);
 
-// Fills what the schema cannot default: version from the image tag (or digest).
+// Fills what the schema cannot default: version from the image tag (or digest). A model
+// from MLflow gets both once its version is resolved (controller/model_source.h).
 void applyDefaults(MLModel& model);
 
 // What the API server's schema cannot check. Errors name the field, reason InvalidSpec.

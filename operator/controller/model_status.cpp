@@ -60,6 +60,21 @@ Trouble troubleOf(const StatusInput& in, const DeploymentState& stable) {
 
 }  // namespace
 
+Json unresolvedStatus(const Json& previous, int64_t generation, const core::Error& error,
+                      const std::string& now) {
+  Json status = previous.is_object() ? previous : Json::object();
+  status["observedGeneration"] = Json::number(generation);
+  const bool retrying = error.reason == mlflow::kReasonUnavailable;
+  status["phase"] = Json::string(retrying ? "Pending" : "Failed");
+  std::vector<Condition> conds{{"Ready", "False", error.reason, error.message},
+                               {"VersionResolved", "False", error.reason, error.message}};
+  conds.push_back(retrying ? Condition{"Reconciling", "True", error.reason,
+                                       error.message + " (retrying)"}
+                           : Condition{"Stalled", "True", error.reason, error.message});
+  status["conditions"] = buildConditions(conditionsOf(previous), conds, generation, now);
+  return status;
+}
+
 bool deployedBefore(const api::MLModel& model) {
   return model.status.is_object() && model.status.has_object_field("stable");
 }
@@ -91,6 +106,16 @@ Json buildModelStatus(const StatusInput& in) {
   }
 
   std::vector<Condition> conds;
+  if (const SourcedVersion* src = in.sourced) {
+    if (src->status.is_object()) st["mlflow"] = src->status;
+    if (src->error) {
+      const auto& e = *src->error;
+      conds.push_back({"VersionResolved", "False", e.reason,
+                       e.message + "; version " + src->version + " keeps running (retrying)"});
+    } else {
+      conds.push_back({"VersionResolved", "True", "Resolved", src->describe(*model.spec.mlflow)});
+    }
+  }
   if (image.error) {
     const auto& e = *image.error;
     conds.push_back(

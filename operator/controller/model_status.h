@@ -6,6 +6,7 @@
 #include "api/mlmodel.h"
 #include "controller/deployment_state.h"
 #include "controller/image_pinning.h"
+#include "controller/model_source.h"
 #include "controller/pod_problems.h"
 #include "rollout/planner.h"
 
@@ -23,7 +24,8 @@ struct StatusInput {
   DeploymentState stable{};
   DeploymentState canary{};
   std::optional<PodProblem> pods{};
-  std::string now{};  // RFC 3339
+  const SourcedVersion* sourced = nullptr;  // with spec.mlflow
+  std::string now{};                        // RFC 3339
 };
 
 // The model's status, in kstatus terms (observedGeneration, Ready, Reconciling, Stalled)
@@ -36,6 +38,12 @@ Json buildModelStatus(const StatusInput& in);
 // Stalled True for `reason`, phase Failed.
 Json refusedStatus(const Json& previous, int64_t generation, const std::string& reason,
                    const std::string& message, const std::string& now);
+
+// The status of a model whose spec.mlflow never resolved to anything that can run (MLflow
+// unreachable, no such alias, a version without an image): nothing is applied. Ready False;
+// Reconciling True while MLflow is unreachable, Stalled True for what a person must fix.
+Json unresolvedStatus(const Json& previous, int64_t generation, const core::Error& error,
+                      const std::string& now);
 
 // True once the model has a stable revision in status: it was deployed before.
 bool deployedBefore(const api::MLModel& model);

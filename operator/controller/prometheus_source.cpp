@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controller/secret_credentials.h"
 #include "core/encoding.h"
 #include "kube/api_error.h"
 
@@ -13,22 +14,7 @@ constexpr auto kReuseFor = std::chrono::minutes(1);
 constexpr size_t kMaxProviders = 256;
 constexpr std::chrono::milliseconds kMaxQueryTimeout = std::chrono::seconds(30);
 
-std::string decoded(const Json& data, const char* key) {
-  if (!data.is_object() || !data.has_string_field(key)) return "";
-  auto r = core::base64Decode(data.at(key).as_string());
-  return r ? r.value() : "";
-}
-
 }  // namespace
-
-core::Result<Json> PrometheusSource::secretData(const std::string& ns, const std::string& name) {
-  auto s = client_.get(kube::resources::secrets, ns, name);
-  if (!s) {
-    return core::Error{"Secret " + ns + "/" + name + " for Prometheus: " + s.error().message, 0,
-                       analysis::kReasonUnauthorized};
-  }
-  return s.value().has_object_field("data") ? s.value().at("data") : Json::object();
-}
 
 core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build(
     const std::string& ns, const api::PrometheusRef& ref) {
@@ -45,29 +31,13 @@ core::Result<std::shared_ptr<analysis::MetricsProvider>> PrometheusSource::build
   // The CRD allows at most 30 s; objects written before that rule get it too.
   o.timeout = std::min<std::chrono::milliseconds>(ref.timeout, kMaxQueryTimeout);
   o.maxReplyBytes = maxReplyBytes_;
-  if (!ref.authSecret.empty()) {
-    auto data = secretData(ns, ref.authSecret);
-    if (!data) return data.error();
-    o.bearerToken = decoded(data.value(), "token");
-    if (o.bearerToken.empty()) {
-      o.username = decoded(data.value(), "username");
-      o.password = decoded(data.value(), "password");
-    }
-    if (o.bearerToken.empty() && o.username.empty()) {
-      return core::Error{"Secret " + ns + "/" + ref.authSecret +
-                             " has neither `token` nor `username` and `password`",
-                         0, analysis::kReasonUnauthorized};
-    }
-  }
-  if (!ref.caSecret.empty()) {
-    auto data = secretData(ns, ref.caSecret);
-    if (!data) return data.error();
-    o.caPem = decoded(data.value(), "ca.crt");
-    if (o.caPem.empty()) {
-      return core::Error{"Secret " + ns + "/" + ref.caSecret + " has no `ca.crt`", 0,
-                         analysis::kReasonUnauthorized};
-    }
-  }
+  auto creds = readSecretCredentials(client_, ns, ref.authSecret, ref.caSecret, "Prometheus",
+                                     analysis::kReasonUnauthorized);
+  if (!creds) return creds.error();
+  o.bearerToken = creds->bearerToken;
+  o.username = creds->username;
+  o.password = creds->password;
+  o.caPem = creds->caPem;
   auto p = analysis::PrometheusProvider::create(std::move(o), transports_);
   if (!p) return p.error();
   return std::shared_ptr<analysis::MetricsProvider>(std::move(p.value()));

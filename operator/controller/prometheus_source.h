@@ -37,7 +37,6 @@ class PrometheusSource final : public rollout::ProviderSource {
  private:
   core::Result<std::shared_ptr<analysis::MetricsProvider>> build(const std::string& ns,
                                                                  const api::PrometheusRef& ref);
-  core::Result<Json> secretData(const std::string& ns, const std::string& name);
 
   struct Entry {
     std::shared_ptr<analysis::MetricsProvider> provider;

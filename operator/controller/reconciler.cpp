@@ -81,14 +81,25 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   api::MLModel model = std::move(decoded.value());
   if (model.metadata.deleting) return kube::WorkResult::success();
   api::applyDefaults(model);
-  if (auto v = api::validate(model); !v) return refuse(*obj, v.error());
   auto ro = api::decodeRollout(model.spec.rollout);
   if (!ro) return refuse(*obj, ro.error());
   auto mon = api::decodeMonitoring(model.spec.monitoring);
   if (!mon) return refuse(*obj, mon.error());
   static const TrustPolicy kOpen;
-  if (auto a = admit(deps_.policy ? *deps_.policy : kOpen, model.spec, ro.value(), mon.value());
-      !a) {
+  const TrustPolicy& policy = deps_.policy ? *deps_.policy : kOpen;
+  std::optional<SourcedVersion> sourced;
+  if (model.spec.mlflow) {
+    if (!deps_.versions) {
+      return refuse(*obj, core::Error{"spec.mlflow: this operator was started without MLflow "
+                                      "support",
+                                      0, "InvalidSpec"});
+    }
+    if (auto a = admitMlflow(policy, *model.spec.mlflow); !a) return refuse(*obj, a.error());
+    sourced = source(model);
+    if (sourced->image.empty()) return unresolved(model, *sourced->error);
+  }
+  if (auto v = api::validate(model); !v) return refuse(*obj, v.error());
+  if (auto a = admit(policy, model.spec, ro.value(), mon.value()); !a) {
     return refuse(*obj, a.error());
   }
   if (status_.ownWritePending(key, model.metadata.resourceVersion)) {
@@ -111,7 +122,8 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
       events_.emit(model, kube::EventType::kNormal, "ImageResolved", "Resolve",
                    model.spec.image + " resolved to " + image.digest);
     }
-    const auto in = planInput(model, ro.value(), mon.value(), image, rs, seen);
+    const auto in =
+        planInput(model, ro.value(), mon.value(), image, rs, seen, sourced ? &*sourced : nullptr);
     plan = deps_.rounds ? rollout::planRollout(in, *deps_.rounds)
                         : rollout::planRollout(in, *deps_.providers);
     applied = applyPlan(model, ro.value(), image, *plan, seen);
@@ -121,6 +133,7 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   // A plan that could not be applied is not stored: the next attempt plans again.
   const bool failed = image.error || applied.error;
   const rollout::Plan* stored = plan && !applied.error ? &*plan : nullptr;
+  if (sourced && stored && model.spec.mlflow->writeBack) writeBack(model, stored->status, *sourced);
   const PodWatch::Check pods =
       failed ? PodWatch::Check{} : pods_.check(model, seen.stable, applied.stable);
   const Json status = buildModelStatus({.model = &model,
@@ -131,6 +144,7 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
                                         .stable = seen.stable,
                                         .canary = seen.canary,
                                         .pods = pods.problem,
+                                        .sourced = sourced ? &*sourced : nullptr,
                                         .now = core::rfc3339(deps_.clock->wallNow())});
   bool warned = failed;
   if (plan) {
@@ -141,6 +155,11 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   // put off by a held progress write.
   std::optional<core::Duration> revisit = stored ? stored->requeueAfter : std::nullopt;
   if (pods.recheck) revisit = std::min(revisit.value_or(*pods.recheck), *pods.recheck);
+  if (sourced) {
+    // The alias is read again on its interval: MLflow has no watch to tell us it moved.
+    const core::Duration read = nextRead(*model.spec.mlflow, key);
+    revisit = std::min(revisit.value_or(read), read);
+  }
   if (auto wait = failed ? std::nullopt : status_.progressWait(key, model.status, status)) {
     if (revisit) wait = std::min<core::Duration>(*wait, *revisit);
     return kube::WorkResult::requeueAfter(*wait);
@@ -157,7 +176,7 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
                    describe(*pods.problem));
     }
   }
-  if (failed) return kube::WorkResult::retry();
+  if (failed || (sourced && sourced->error)) return kube::WorkResult::retry();
   if (revisit) return kube::WorkResult::requeueAfter(*revisit);
   return kube::WorkResult::success();
 }
@@ -186,10 +205,65 @@ kube::WorkResult Reconciler::refuse(const Json& object, const core::Error& error
   return kube::WorkResult::success();
 }
 
+kube::WorkResult Reconciler::unresolved(const api::MLModel& model, const core::Error& error) {
+  const Json status = unresolvedStatus(model.status, model.metadata.generation, error,
+                                       core::rfc3339(deps_.clock->wallNow()));
+  if (status != model.status) {
+    events_.emit(model, kube::EventType::kWarning, error.reason, "Resolve", error.message);
+    if (auto w = status_.write(model, status, false); !w) {
+      spdlog::warn("mlmodel {}/{}: status update failed: {}", model.metadata.ns,
+                   model.metadata.name, w.error().message);
+    }
+  }
+  return kube::WorkResult::retry();
+}
+
+SourcedVersion Reconciler::source(api::MLModel& model) {
+  const auto& spec = *model.spec.mlflow;
+  SourcedVersion s = resolveSource(model, *deps_.versions, core::rfc3339(deps_.clock->wallNow()));
+  if (s.image.empty()) return s;
+  model.spec.image = s.image;
+  model.spec.version = s.version;
+  if (!s.movedFrom.empty()) {
+    events_.emit(model, kube::EventType::kNormal, "AliasMoved", "Resolve",
+                 "alias " + spec.alias + " of " + spec.model + " moved from version " +
+                     s.movedFrom + " to " + s.version + " (" + s.image + ")");
+  }
+  if (s.error) {
+    // Once per cause: the condition carries it until MLflow answers again.
+    const Json* conds = core::jsonFind(model.status, {"conditions"});
+    const Json* before = conds ? findCondition(*conds, "VersionResolved") : nullptr;
+    if (!before || core::jsonString(*before, {"reason"}) != s.error->reason) {
+      events_.emit(model, kube::EventType::kWarning, s.error->reason, "Resolve",
+                   s.error->message + "; version " + s.version + " keeps running");
+    }
+  }
+  return s;
+}
+
+void Reconciler::writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,
+                           SourcedVersion& sourced) {
+  auto newest = std::find_if(rs.history.rbegin(), rs.history.rend(),
+                             [](const rollout::HistoryEntry& e) { return !e.revision.mlflow.empty(); });
+  if (newest == rs.history.rend() || !sourced.status.is_object()) return;
+  const std::string mark = reportedMark(*newest);
+  if (core::jsonString(sourced.status, {"reported"}) == mark) return;
+  auto r = deps_.versions->tag(model.metadata.ns, *model.spec.mlflow, newest->revision.mlflow.version,
+                               writeBackKey(model), writeBackValue(*newest));
+  if (!r) {
+    // Not marked: the next reconcile tries again.
+    events_.emit(model, kube::EventType::kWarning, "WriteBackFailed", "Resolve",
+                 "could not tag MLflow version " + newest->revision.mlflow.version + ": " +
+                     r.error().message);
+    return;
+  }
+  sourced.status["reported"] = Json::string(mark);
+}
+
 rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::RolloutSpec& ro,
                                          const api::MonitoringSpec& mon, const PinnedImage& image,
-                                         const rollout::RolloutStatus& rs,
-                                         const Observed& seen) const {
+                                         const rollout::RolloutStatus& rs, const Observed& seen,
+                                         const SourcedVersion* sourced) const {
   const Json stableDesired = desiredDeployment(model, image.run);
   rollout::PlanInput in;
   in.name = model.metadata.name;
@@ -197,6 +271,7 @@ rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::R
   in.rollout = &ro;
   in.monitoring = &mon;
   in.target = {model.spec.version, model.spec.image, image.digest, templateHash(stableDesired)};
+  if (sourced) in.target.mlflow = sourced->ref;
   in.targetResolvedAt = image.resolvedAt;
   in.gates.paused = ro.paused;
   in.gates.promote = annotation(model, api::kPromoteAnnotation);

@@ -10,6 +10,7 @@
 #include "controller/image_pinning.h"
 #include "controller/image_resolver.h"
 #include "controller/model_events.h"
+#include "controller/model_source.h"
 #include "controller/pod_problems.h"
 #include "controller/pod_watch.h"
 #include "controller/rollout_metrics.h"
@@ -46,6 +47,8 @@ struct ReconcilerDeps {
   // The administrator's limits on images and Prometheus addresses, and the default
   // Prometheus. Null: any registry and address, no default.
   const TrustPolicy* policy = nullptr;
+  // Optional: MLflow, for models with spec.mlflow (null: such models are refused).
+  VersionSource* versions = nullptr;
 };
 
 // Turns one MLModel into its Deployments and Services and reports what it sees in status.
@@ -74,13 +77,23 @@ class Reconciler {
   };
   rollout::PlanInput planInput(const api::MLModel& model, const api::RolloutSpec& ro,
                                const api::MonitoringSpec& mon, const PinnedImage& image,
-                               const rollout::RolloutStatus& rs, const Observed& seen) const;
+                               const rollout::RolloutStatus& rs, const Observed& seen,
+                               const SourcedVersion* sourced) const;
   Applied applyPlan(const api::MLModel& model, const api::RolloutSpec& ro, const PinnedImage& image,
                     const rollout::Plan& plan, const Observed& seen);
   void report(const api::MLModel& model, const rollout::Plan& plan, bool monitored);
   // A spec that cannot be acted on: Stalled with `error`'s reason, and no retry (the next
   // edit enqueues the model again).
   kube::WorkResult refuse(const Json& object, const core::Error& error);
+  // spec.mlflow resolved to nothing that can run: say why, apply nothing, retry.
+  kube::WorkResult unresolved(const api::MLModel& model, const core::Error& error);
+  // Reads spec.mlflow's version into the model's image and version; says when the alias
+  // moved or the read failed.
+  SourcedVersion source(api::MLModel& model);
+  // spec.mlflow.writeBack: tags the version of the newest history entry with its outcome,
+  // once (status.mlflow.reported remembers it).
+  void writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,
+                 SourcedVersion& sourced);
 
   ReconcilerDeps deps_;
   ModelEvents events_;

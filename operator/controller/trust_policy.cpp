@@ -56,6 +56,32 @@ core::Status admitPrometheus(const TrustPolicy& policy, const std::string& path,
 
 }  // namespace
 
+core::Status admitMlflow(const TrustPolicy& policy, api::MlflowSpec& mlflow) {
+  if (mlflow.address.empty()) mlflow.address = policy.defaultMlflow;
+  if (mlflow.address.empty()) {
+    return core::Error{
+        "spec.mlflow.address: required (this operator has no default MLflow: "
+        "--mlflow-default-address)",
+        0, kReasonMlflowMissing};
+  }
+  if (mlflow.address != policy.defaultMlflow && !policy.mlflow.allows(mlflow.address)) {
+    return core::Error{"spec.mlflow.address: " + mlflow.address +
+                           " is not an MLflow this operator may read (allowed: " +
+                           policy.mlflow.describe() +
+                           (policy.defaultMlflow.empty()
+                                ? ""
+                                : "; leave the address out for " + policy.defaultMlflow) +
+                           "); ask your cluster administrator",
+                       0, kReasonMlflowNotAllowed};
+  }
+  if (!mlflow.authSecret.empty() && core::toLower(mlflow.address).rfind("https://", 0) != 0) {
+    return core::Error{"spec.mlflow.authSecretRef: credentials are only sent over https, and " +
+                           mlflow.address + " is plain http",
+                       0, kReasonInsecureCredentials};
+  }
+  return core::Ok{};
+}
+
 core::Status admit(const TrustPolicy& policy, const api::MLModelSpec& spec,
                    api::RolloutSpec& rollout, api::MonitoringSpec& monitoring) {
   if (auto s = admitImage(policy, spec.image); !s) return s;

@@ -16,6 +16,8 @@ inline constexpr const char* kReasonPrometheusNotAllowed = "PrometheusNotAllowed
 inline constexpr const char* kReasonPrometheusMissing = "PrometheusMissing";
 inline constexpr const char* kReasonInsecureCredentials = "InsecureCredentials";
 inline constexpr const char* kReasonRegistryNotAllowed = "RegistryNotAllowed";
+inline constexpr const char* kReasonMlflowNotAllowed = "ModelRegistryNotAllowed";
+inline constexpr const char* kReasonMlflowMissing = "ModelRegistryMissing";
 
 // What an administrator decides, through the operator's flags, about the requests a tenant
 // can make the operator send: whoever creates an MLModel chooses its image and its
@@ -29,6 +31,10 @@ struct TrustPolicy {
   std::string defaultPrometheus{};
   // Registries images may come from (--allowed-registries); empty: any.
   registry::AllowedRegistries registries{};
+  // MLflow servers models may name (--mlflow-allowed-prefixes); empty: any.
+  core::AllowedUrls mlflow{};
+  // The MLflow of every model whose spec.mlflow names no address (--mlflow-default-address).
+  std::string defaultMlflow{};
 };
 
 // Checks a decoded model against the policy before anything is applied, and fills in the
@@ -41,5 +47,10 @@ struct TrustPolicy {
 //     a token or password must never cross the network in clear.
 core::Status admit(const TrustPolicy& policy, const api::MLModelSpec& spec,
                    api::RolloutSpec& rollout, api::MonitoringSpec& monitoring);
+
+// Checks spec.mlflow before the operator sends MLflow anything, and fills in the default
+// address: an address outside the allowed prefixes (ModelRegistryNotAllowed), none and no
+// default (ModelRegistryMissing), credentials for plain http (InsecureCredentials).
+core::Status admitMlflow(const TrustPolicy& policy, api::MlflowSpec& mlflow);
 
 }  // namespace mlmodel::controller

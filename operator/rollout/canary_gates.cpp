@@ -62,6 +62,7 @@ void Planner::promote() {
   if (gateway()) plan_.routeCanaryWeight = c.weight;
   if (in_.stable.current && in_.stable.done) {
     const Revision r = c.revision;
+    const Change change = c.change;
     const WallTime started = c.startedAt;
     const std::string how =
         c.analysis.counts.rounds > 0
@@ -71,7 +72,7 @@ void Planner::promote() {
     plan_.canaryReplicas.reset();
     if (gateway()) plan_.routeCanaryWeight = 0;
     setStable(r, in_.target.templateHash == r.templateHash ? in_.targetResolvedAt : "");
-    pushHistory({r, kPromoted, started, in_.now, "Promoted", how});
+    pushHistory({r, kPromoted, started, in_.now, "Promoted", how, change});
     event(false, "Promoted", "version " + describe(r) + " is stable (" + how + ")");
     return;
   }

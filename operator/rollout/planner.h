@@ -88,6 +88,8 @@ struct PlanInput {
   const api::RolloutSpec* rollout = nullptr;
   const api::MonitoringSpec* monitoring = nullptr;
   Revision target{};  // what the spec asks for, digest resolved
+  // Who asked for the target, what changed and why: recorded when its rollout starts.
+  Change change{};
   std::string targetResolvedAt{};
   Gates gates{};
   RolloutStatus status{};  // as stored

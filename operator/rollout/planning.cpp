@@ -91,7 +91,7 @@ void Planner::setStable(const Revision& r, const std::string& resolvedAt) {
 void Planner::endCanary(const char* outcome, const std::string& reason,
                         const std::string& message) {
   const CanaryStatus& c = *st_.canary;
-  pushHistory({c.revision, outcome, c.startedAt, in_.now, reason, message});
+  pushHistory({c.revision, outcome, c.startedAt, in_.now, reason, message, c.change});
   st_.canary.reset();
   plan_.canaryReplicas.reset();
   if (gateway()) plan_.routeCanaryWeight = 0;

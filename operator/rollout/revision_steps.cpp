@@ -115,7 +115,7 @@ Pass Planner::newCanary() {
 void Planner::deployDirect(const std::string& reason, const std::string& message) {
   plan_.stable = in_.target;
   setStable(in_.target, in_.targetResolvedAt);
-  pushHistory({in_.target, kPromoted, in_.now, in_.now, reason, message});
+  pushHistory({in_.target, kPromoted, in_.now, in_.now, reason, message, in_.change});
   // Creating or updating the Deployment has its own Event; only a skipped canary needs one.
   if (reason == "KnownGood") event(false, "CanarySkipped", message);
 }
@@ -139,11 +139,19 @@ void Planner::holdRefused(const HistoryEntry& failed) {
   // "current" for it, but it runs the stable revision (the one rolled back to).
   monitor(false);
   const std::string what = failed.outcome == kRolledBack ? "rolled back" : "aborted";
-  plan_.stalled = RolloutCondition{failed.reason.empty() ? std::string(kRolledBack) : failed.reason,
-                                   "version " + failed.revision.version + " was " + what + ": " +
-                                       failed.message + "; version " + st_.stable.revision.version +
-                                       " keeps serving. Annotate " + api::kRetryAnnotation +
-                                       " with a new value to try it again"};
+  const RegistryRef& reg = in_.target.mlflow;
+  // An alias still pointing at the refused version would otherwise look like a stuck
+  // operator: say who has to act.
+  const std::string aliasNote =
+      reg.alias.empty() ? ""
+                        : " MLflow alias " + reg.alias + " of " + reg.model +
+                              " still points at version " + reg.version +
+                              ": move it to another version, or";
+  plan_.stalled = RolloutCondition{
+      failed.reason.empty() ? std::string(kRolledBack) : failed.reason,
+      "version " + failed.revision.version + " was " + what + ": " + failed.message + "; version " +
+          st_.stable.revision.version + " keeps serving." + aliasNote + " Annotate " +
+          api::kRetryAnnotation + " with a new value to try it again"};
 }
 
 void Planner::startCanary() {
@@ -153,6 +161,7 @@ void Planner::startCanary() {
   c.step = 0;
   c.weight = spec.steps.empty() ? 0 : spec.steps[0].weight;
   c.startedAt = in_.now;
+  c.change = in_.change;
   st_.canary = c;
   event(false, "CanaryStarted",
         "canary " + describe(c.revision) + " started beside stable " +

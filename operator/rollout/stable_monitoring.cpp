@@ -126,7 +126,9 @@ void Planner::rollbackStable(const std::string& why) {
   }
   const Revision back = prev->revision;
   const WallTime since = st_.stable.since.value_or(in_.now);
-  pushHistory({bad, kRolledBack, since, in_.now, "Degraded", why});
+  // The operator's own decision: monitoring found the stable version degraded.
+  pushHistory({bad, kRolledBack, since, in_.now, "Degraded", why,
+               Change{"mlmodel-operator", "", "", {}, "monitoring: " + why}});
   setStable(back, "");
   st_.lastRetry = in_.gates.retry;
   plan_.stable = back;

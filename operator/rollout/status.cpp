@@ -33,8 +33,14 @@ void putString(Json& obj, const char* name, const std::string& s) {
 }
 
 Revision decodeRevision(const Json& j) {
-  return {core::jsonString(j, {"version"}), core::jsonString(j, {"image"}),
-          core::jsonString(j, {"digest"}), core::jsonString(j, {"templateHash"})};
+  Revision r{core::jsonString(j, {"version"}), core::jsonString(j, {"image"}),
+             core::jsonString(j, {"digest"}), core::jsonString(j, {"templateHash"})};
+  if (const Json* m = field(j, "mlflow")) {
+    r.mlflow = {core::jsonString(*m, {"model"}), core::jsonString(*m, {"alias"}),
+                core::jsonString(*m, {"version"}), core::jsonString(*m, {"runId"}),
+                core::jsonString(*m, {"source"})};
+  }
+  return r;
 }
 
 void encodeRevision(const Revision& r, Json& j) {
@@ -42,6 +48,47 @@ void encodeRevision(const Revision& r, Json& j) {
   j["image"] = str(r.image);
   putString(j, "digest", r.digest);
   putString(j, "templateHash", r.templateHash);
+  if (!r.mlflow.empty()) {
+    Json m = Json::object();
+    putString(m, "model", r.mlflow.model);
+    putString(m, "alias", r.mlflow.alias);
+    putString(m, "version", r.mlflow.version);
+    putString(m, "runId", r.mlflow.runId);
+    putString(m, "source", r.mlflow.source);
+    j["mlflow"] = m;
+  }
+}
+
+Change decodeChange(const Json& j) {
+  Change c;
+  const Json* o = field(j, "change");
+  if (!o) return c;
+  c.by = core::jsonString(*o, {"by"});
+  c.operation = core::jsonString(*o, {"operation"});
+  c.gitops = core::jsonString(*o, {"gitops"});
+  c.cause = core::jsonString(*o, {"cause"});
+  if (const Json* f = field(*o, "fields"); f && f->is_array()) {
+    for (const auto& v : f->as_array()) {
+      if (v.is_string()) c.fields.push_back(v.as_string());
+    }
+  }
+  return c;
+}
+
+void encodeChange(const Change& c, Json& j) {
+  if (c.empty()) return;
+  Json o = Json::object();
+  putString(o, "by", c.by);
+  putString(o, "operation", c.operation);
+  putString(o, "gitops", c.gitops);
+  if (!c.fields.empty()) {
+    Json f = Json::array();
+    size_t i = 0;
+    for (const auto& p : c.fields) f[i++] = str(p);
+    o["fields"] = f;
+  }
+  putString(o, "cause", c.cause);
+  j["change"] = o;
 }
 
 analysis::Verdict parseVerdict(const std::string& s) {
@@ -131,6 +178,7 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
     cs.nextAnalysisAt = getTime(*c, "nextAnalysisAt");
     cs.notReadySince = getTime(*c, "notReadySince");
     cs.message = core::jsonString(*c, {"message"});
+    cs.change = decodeChange(*c);
     if (const Json* a = field(*c, "analysis")) {
       auto& n = cs.analysis.counts;
       n.passed = core::jsonInt32(*a, {"passed"});
@@ -154,6 +202,7 @@ RolloutStatus decodeRolloutStatus(const Json& status) {
       he.finishedAt = getTime(e, "finishedAt").value_or(WallTime{});
       he.reason = core::jsonString(e, {"reason"});
       he.message = core::jsonString(e, {"message"});
+      he.change = decodeChange(e);
       rs.history.push_back(std::move(he));
     }
   }
@@ -193,6 +242,7 @@ void encodeRolloutStatus(const RolloutStatus& rs, Json& status) {
     putTime(c, "nextAnalysisAt", cs.nextAnalysisAt);
     putTime(c, "notReadySince", cs.notReadySince);
     putString(c, "message", cs.message);
+    encodeChange(cs.change, c);
     Json a = Json::object();
     const auto& n = cs.analysis.counts;
     a["rounds"] = Json::number(n.rounds);
@@ -222,6 +272,7 @@ void encodeRolloutStatus(const RolloutStatus& rs, Json& status) {
       j["finishedAt"] = timeJson(e.finishedAt);
       putString(j, "reason", e.reason);
       putString(j, "message", e.message);
+      encodeChange(e.change, j);
       h[i++] = j;
     }
     status["history"] = h;

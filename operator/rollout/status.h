@@ -20,11 +20,32 @@ inline constexpr const char* kRolledBack = "RolledBack";
 inline constexpr const char* kAborted = "Aborted";
 
 // What a pod template runs: enough to rebuild its image reference and to recognise it.
+// Where a version came from when spec.mlflow names it: the registry's side of a revision.
+struct RegistryRef {
+  std::string model{};
+  std::string alias{};  // the alias followed, "" for a fixed version
+  std::string version{};
+  std::string runId{};
+  std::string source{};  // the version's artifacts
+  bool empty() const { return model.empty(); }
+};
+
+// Who or what started a rollout, what it changed and why: the audit trail of history.
+struct Change {
+  std::string by{};         // the spec's latest field manager, or "mlflow" for an alias move
+  std::string operation{};  // Apply or Update
+  std::string gitops{};     // "flux:Kustomization ns/name", "argocd:Application app"
+  std::vector<std::string> fields{};  // spec fields that differ from the revision before
+  std::string cause{};                // kubernetes.io/change-cause, or the MLflow version's run
+  bool empty() const { return by.empty() && fields.empty() && cause.empty() && gitops.empty(); }
+};
+
 struct Revision {
   std::string version{};
   std::string image{};         // as the spec wrote it (tag)
   std::string digest{};        // sha256:...; "" when not pinned
   std::string templateHash{};  // of the whole pod template the operator applies
+  RegistryRef mlflow{};        // with spec.mlflow
   bool empty() const { return templateHash.empty(); }
 };
 
@@ -58,6 +79,7 @@ struct CanaryStatus {
   std::optional<WallTime> notReadySince{};
   std::string message{};
   AnalysisStatus analysis{};
+  Change change{};
 };
 
 // status.history[]: one rollout, newest last.
@@ -68,6 +90,7 @@ struct HistoryEntry {
   WallTime finishedAt{};
   std::string reason{};
   std::string message{};
+  Change change{};
 };
 
 // status.monitoring: continuous verification of the stable version.

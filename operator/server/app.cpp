@@ -12,6 +12,7 @@
 #include "controller/client_pod_reader.h"
 #include "controller/desired.h"
 #include "controller/measurement_pool.h"
+#include "controller/mlflow_versions.h"
 #include "controller/prometheus_source.h"
 #include "controller/reconciler.h"
 #include "controller/registry_image_resolver.h"
@@ -210,11 +211,17 @@ int runOperator(const Options& o) {
   policy.prometheus = core::AllowedUrls::parse(o.prometheusAllowedPrefixes).value();
   policy.defaultPrometheus = o.prometheusDefaultAddress;
   policy.registries = registry::AllowedRegistries::parse(o.allowedRegistries).value();
+  policy.mlflow = core::AllowedUrls::parse(o.mlflowAllowedPrefixes).value();
+  policy.defaultMlflow = o.mlflowDefaultAddress;
   deps.policy = &policy;
-  spdlog::info("trust policy: Prometheus {} (default {}), registries {}",
+  spdlog::info("trust policy: Prometheus {} (default {}), registries {}, MLflow {} (default {})",
                policy.prometheus.restricts() ? policy.prometheus.describe() : "any address",
                policy.defaultPrometheus.empty() ? "none" : policy.defaultPrometheus,
-               policy.registries.restricts() ? policy.registries.describe() : "any");
+               policy.registries.restricts() ? policy.registries.describe() : "any",
+               policy.mlflow.restricts() ? policy.mlflow.describe() : "any address",
+               policy.defaultMlflow.empty() ? "none" : policy.defaultMlflow);
+  controller::MlflowVersions mlflowVersions(*client, core::SystemClock::instance());
+  deps.versions = &mlflowVersions;
   controller::Reconciler reconciler(deps);
 
   auto synced = [&] {

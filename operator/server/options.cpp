@@ -67,6 +67,11 @@ Runs the MLModel controller against the Kubernetes API server.
   --allowed-registries HOST[/PATH][,...]
                                     the only registries (or repositories) images may come from
                                     (repeatable; default: any); a model naming another is refused
+  --mlflow-default-address URL      the MLflow tracking server of models whose spec.mlflow
+                                    names no address
+  --mlflow-allowed-prefixes URL[,URL...]
+                                    the only MLflow addresses models may name (URL prefixes,
+                                    repeatable; default: any); a model naming another is refused
   --version                         print the version and exit
   --help                            print this help and exit
 )";
@@ -176,15 +181,24 @@ core::Result<Options> parseOptions(const std::vector<std::string>& args) {
         return core::Error{"--prometheus-default-address: \"" + o.prometheusDefaultAddress +
                            "\" is not an http or https URL such as http://prometheus:9090"};
       }
-    } else if (name == "prometheus-allowed-prefixes" || name == "allowed-registries") {
+    } else if (name == "mlflow-default-address") {
+      st = take(o.mlflowDefaultAddress);
+      if (st && !core::AllowedUrls::parse({o.mlflowDefaultAddress})) {
+        return core::Error{"--mlflow-default-address: \"" + o.mlflowDefaultAddress +
+                           "\" is not an http or https URL such as http://mlflow:5000"};
+      }
+    } else if (name == "prometheus-allowed-prefixes" || name == "allowed-registries" ||
+               name == "mlflow-allowed-prefixes") {
       std::string v;
       st = take(v);
-      auto& into = name == "allowed-registries" ? o.allowedRegistries : o.prometheusAllowedPrefixes;
+      auto& into = name == "allowed-registries"        ? o.allowedRegistries
+                   : name == "mlflow-allowed-prefixes" ? o.mlflowAllowedPrefixes
+                                                       : o.prometheusAllowedPrefixes;
       for (auto& x : splitComma(v)) into.push_back(x);
       const std::optional<core::Error> bad =
           name == "allowed-registries"
               ? errorOf(registry::AllowedRegistries::parse(o.allowedRegistries))
-              : errorOf(core::AllowedUrls::parse(o.prometheusAllowedPrefixes));
+              : errorOf(core::AllowedUrls::parse(into));
       if (st && bad) return core::Error{"--" + name + ": " + bad->message};
     } else if (name == "insecure-registry") {
       std::string v;

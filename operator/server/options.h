@@ -37,6 +37,8 @@ struct Options {
   std::string prometheusDefaultAddress;                // for models naming no Prometheus
   std::vector<std::string> prometheusAllowedPrefixes;  // empty: any address
   std::vector<std::string> allowedRegistries;          // empty: any registry
+  std::string mlflowDefaultAddress;                    // for spec.mlflow naming no address
+  std::vector<std::string> mlflowAllowedPrefixes;      // empty: any address
   bool help = false;
   bool version = false;
 };

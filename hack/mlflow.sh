@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A real MLflow tracking server for the tests and the demo that need one.
+#   hack/mlflow.sh install        the pinned mlflow in a virtual environment cached
+#                                 outside the repo (large: installed once, then reused)
+#   hack/mlflow.sh start DIR      start a server on a free loopback port with a SQLite
+#                                 store in DIR; prints MLFLOW_URL=... and MLFLOW_PID=...
+#   hack/mlflow.sh stop DIR       stop the server started in DIR
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VENV="$CACHE_ROOT/mlflow-$MLFLOW_VERSION"
+
+install() {
+  if [ -x "$VENV/bin/mlflow" ] && [ -f "$VENV/.installed" ]; then
+    return 0
+  fi
+  log "installing mlflow==$MLFLOW_VERSION into $VENV (once; later runs reuse it)"
+  rm -rf "$VENV"
+  mkdir -p "$CACHE_ROOT"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
+  touch "$VENV/.installed"
+}
+
+start() {
+  local dir=${1:?usage: hack/mlflow.sh start DIR}
+  install
+  mkdir -p "$dir"
+  local port
+  port=$(free_ports 1)
+  # --workers 1 and no telemetry: a small server that sends nothing off this machine.
+  MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
+    setsid "$VENV/bin/mlflow" server --host 127.0.0.1 --port "$port" --workers 1 \
+    --backend-store-uri "sqlite:///$dir/mlflow.db" \
+    --default-artifact-root "$dir/artifacts" >"$dir/mlflow.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$dir/mlflow.pid"
+  local url="http://127.0.0.1:$port"
+  local deadline=$((SECONDS + 120))
+  until curl -fsS "$url/health" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$dir/mlflow.log" >&2
+      die "mlflow server exited; log above"
+    fi
+    [ $SECONDS -lt $deadline ] || die "mlflow server not healthy after 120 s; see $dir/mlflow.log"
+    sleep 0.5
+  done
+  echo "MLFLOW_URL=$url"
+  echo "MLFLOW_PID=$pid"
+}
+
+stop() {
+  local dir=${1:?usage: hack/mlflow.sh stop DIR}
+  [ -f "$dir/mlflow.pid" ] || return 0
+  local pid
+  pid=$(cat "$dir/mlflow.pid")
+  # setsid made the server its own process group: end the workers with it.
+  kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  rm -f "$dir/mlflow.pid"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start "${2:-}" ;;
+  stop) stop "${2:-}" ;;
+  *) die "usage: hack/mlflow.sh install | start DIR | stop DIR" ;;
+esac
