@@ -2,8 +2,10 @@
 # A real MLflow tracking server for the tests and the demo that need one.
 #   hack/mlflow.sh install        the pinned mlflow in a virtual environment cached
 #                                 outside the repo (large: installed once, then reused)
-#   hack/mlflow.sh start DIR      start a server on a free loopback port with a SQLite
-#                                 store in DIR; prints MLFLOW_URL=... and MLFLOW_PID=...
+#   hack/mlflow.sh start DIR [PORT]
+#                                 start a server on loopback (a free port, or PORT: a restart
+#                                 keeps its address) with a SQLite store in DIR; prints
+#                                 MLFLOW_URL=... and MLFLOW_PID=...
 #   hack/mlflow.sh stop DIR       stop the server started in DIR
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,8 +28,8 @@ start() {
   local dir=${1:?usage: hack/mlflow.sh start DIR}
   install
   mkdir -p "$dir"
-  local port
-  port=$(free_ports 1)
+  local port=${2:-}
+  [ -n "$port" ] || port=$(free_ports 1)
   # --workers 1 and no telemetry: a small server that sends nothing off this machine.
   MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
     setsid "$VENV/bin/mlflow" server --host 127.0.0.1 --port "$port" --workers 1 \
@@ -61,7 +63,7 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
-  start) start "${2:-}" ;;
+  start) start "${2:-}" "${3:-}" ;;
   stop) stop "${2:-}" ;;
   *) die "usage: hack/mlflow.sh install | start DIR | stop DIR" ;;
 esac

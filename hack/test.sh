@@ -50,6 +50,8 @@ if [ "${MLMODEL_REAL_NODE:-0}" = 1 ]; then
   step "building the real node's tools" hack/build-tools.sh node
 fi
 step "building the operator and the tests" cmake --build "$BUILD_DIR" -j2
+# The MLflow tests and demo run a real MLflow server from a cached virtual environment.
+step "installing MLflow (hack/mlflow.sh install; cached)" hack/mlflow.sh install
 # Each decoder of outside input fuzzed briefly over its checked-in seeds, then the unit
 # tests under ThreadSanitizer; both build their own clang trees (build-fuzz, build-tsan).
 step "fuzzing the decoders (hack/fuzz.sh --ci)" hack/fuzz.sh --ci

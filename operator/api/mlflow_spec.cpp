@@ -47,10 +47,10 @@ core::Result<std::optional<MlflowSpec>> decodeMlflow(const JsonFields& spec) {
   const std::string path = spec.pathOf("mlflow");
   JsonFields f(*obj.value(), path);
   MlflowSpec m;
-  for (auto [field, out] : {std::pair{"address", &m.address}, std::pair{"model", &m.model},
-                            std::pair{"alias", &m.alias}, std::pair{"version", &m.version},
-                            std::pair{"imageTag", &m.imageTag},
-                            std::pair{"imageTemplate", &m.imageTemplate}}) {
+  for (auto [field, out] :
+       {std::pair{"address", &m.address}, std::pair{"model", &m.model},
+        std::pair{"alias", &m.alias}, std::pair{"version", &m.version},
+        std::pair{"imageTag", &m.imageTag}, std::pair{"imageTemplate", &m.imageTemplate}}) {
     if (auto s = readString(f, field, *out); !s) return s.error();
   }
   if (auto s = readSecretName(f, "authSecretRef", m.authSecret); !s) return s.error();

@@ -49,9 +49,9 @@ core::Result<std::string> imageOf(const api::MlflowSpec& spec, const mlflow::Mod
                        0, kReasonNoImage};
   }
   if (auto ref = registry::parseImageReference(image); !ref) {
-    return core::Error{what + ": its image \"" + image + "\" is not an image reference: " +
-                           ref.error().message,
-                       0, kReasonNoImage};
+    return core::Error{
+        what + ": its image \"" + image + "\" is not an image reference: " + ref.error().message, 0,
+        kReasonNoImage};
   }
   return image;
 }
@@ -107,8 +107,8 @@ core::Duration nextRead(const api::MlflowSpec& spec, const std::string& key) {
   const auto interval = std::chrono::duration_cast<core::Duration>(spec.interval);
   const auto spread = interval / 10;
   if (spread.count() <= 0) return interval;
-  return interval + core::Duration(std::hash<std::string>{}(key) %
-                                   static_cast<size_t>(spread.count()));
+  return interval +
+         core::Duration(std::hash<std::string>{}(key) % static_cast<size_t>(spread.count()));
 }
 
 std::string writeBackKey(const api::MLModel& model) {

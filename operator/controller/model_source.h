@@ -24,7 +24,7 @@ struct SourcedVersion {
   // The latest read failed: `image` is then the last version resolved (status.mlflow),
   // so an MLflow outage or a removed alias never changes what runs.
   std::optional<core::Error> error;
-  std::string movedFrom;  // the alias pointed at this other version before
+  std::string movedFrom;       // the alias pointed at this other version before
   Json status = Json::null();  // status.mlflow
 
   // The VersionResolved condition's message ("alias champion of fraud is version 7").

@@ -68,9 +68,9 @@ Json unresolvedStatus(const Json& previous, int64_t generation, const core::Erro
   status["phase"] = Json::string(retrying ? "Pending" : "Failed");
   std::vector<Condition> conds{{"Ready", "False", error.reason, error.message},
                                {"VersionResolved", "False", error.reason, error.message}};
-  conds.push_back(retrying ? Condition{"Reconciling", "True", error.reason,
-                                       error.message + " (retrying)"}
-                           : Condition{"Stalled", "True", error.reason, error.message});
+  conds.push_back(
+      retrying ? Condition{"Reconciling", "True", error.reason, error.message + " (retrying)"}
+               : Condition{"Stalled", "True", error.reason, error.message});
   status["conditions"] = buildConditions(conditionsOf(previous), conds, generation, now);
   return status;
 }

@@ -243,13 +243,15 @@ SourcedVersion Reconciler::source(api::MLModel& model) {
 
 void Reconciler::writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,
                            SourcedVersion& sourced) {
-  auto newest = std::find_if(rs.history.rbegin(), rs.history.rend(),
-                             [](const rollout::HistoryEntry& e) { return !e.revision.mlflow.empty(); });
+  auto newest =
+      std::find_if(rs.history.rbegin(), rs.history.rend(),
+                   [](const rollout::HistoryEntry& e) { return !e.revision.mlflow.empty(); });
   if (newest == rs.history.rend() || !sourced.status.is_object()) return;
   const std::string mark = reportedMark(*newest);
   if (core::jsonString(sourced.status, {"reported"}) == mark) return;
-  auto r = deps_.versions->tag(model.metadata.ns, *model.spec.mlflow, newest->revision.mlflow.version,
-                               writeBackKey(model), writeBackValue(*newest));
+  auto r =
+      deps_.versions->tag(model.metadata.ns, *model.spec.mlflow, newest->revision.mlflow.version,
+                          writeBackKey(model), writeBackValue(*newest));
   if (!r) {
     // Not marked: the next reconcile tries again.
     events_.emit(model, kube::EventType::kWarning, "WriteBackFailed", "Resolve",

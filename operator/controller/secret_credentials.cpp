@@ -17,8 +17,8 @@ core::Result<Json> secretData(kube::Client& client, const std::string& ns, const
                               const std::string& server, const std::string& reason) {
   auto s = client.get(kube::resources::secrets, ns, name);
   if (!s) {
-    return core::Error{"Secret " + ns + "/" + name + " for " + server + ": " + s.error().message,
-                       0, reason};
+    return core::Error{"Secret " + ns + "/" + name + " for " + server + ": " + s.error().message, 0,
+                       reason};
   }
   return s.value().has_object_field("data") ? s.value().at("data") : Json::object();
 }
@@ -40,9 +40,9 @@ core::Result<SecretCredentials> readSecretCredentials(kube::Client& client, cons
       c.password = decoded(data.value(), "password");
     }
     if (c.bearerToken.empty() && c.username.empty()) {
-      return core::Error{"Secret " + ns + "/" + authSecret +
-                             " has neither `token` nor `username` and `password`",
-                         0, reason};
+      return core::Error{
+          "Secret " + ns + "/" + authSecret + " has neither `token` nor `username` and `password`",
+          0, reason};
     }
   }
   if (!caSecret.empty()) {

@@ -65,14 +65,13 @@ core::Status admitMlflow(const TrustPolicy& policy, api::MlflowSpec& mlflow) {
         0, kReasonMlflowMissing};
   }
   if (mlflow.address != policy.defaultMlflow && !policy.mlflow.allows(mlflow.address)) {
-    return core::Error{"spec.mlflow.address: " + mlflow.address +
-                           " is not an MLflow this operator may read (allowed: " +
-                           policy.mlflow.describe() +
-                           (policy.defaultMlflow.empty()
-                                ? ""
-                                : "; leave the address out for " + policy.defaultMlflow) +
-                           "); ask your cluster administrator",
-                       0, kReasonMlflowNotAllowed};
+    return core::Error{
+        "spec.mlflow.address: " + mlflow.address +
+            " is not an MLflow this operator may read (allowed: " + policy.mlflow.describe() +
+            (policy.defaultMlflow.empty() ? ""
+                                          : "; leave the address out for " + policy.defaultMlflow) +
+            "); ask your cluster administrator",
+        0, kReasonMlflowNotAllowed};
   }
   if (!mlflow.authSecret.empty() && core::toLower(mlflow.address).rfind("https://", 0) != 0) {
     return core::Error{"spec.mlflow.authSecretRef: credentials are only sent over https, and " +

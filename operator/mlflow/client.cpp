@@ -20,11 +20,18 @@ std::string errorCodeOf(const std::string& body) {
   std::error_code ec;
   const Json v = Json::parse(body, ec);
   if (ec) return "";
-  static const std::set<std::string> kKnown = {
-      "RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "PERMISSION_DENIED",
-      "UNAUTHENTICATED",         "INTERNAL_ERROR",          "TEMPORARILY_UNAVAILABLE",
-      "BAD_REQUEST",             "INVALID_STATE",           "REQUEST_LIMIT_EXCEEDED",
-      "RESOURCE_ALREADY_EXISTS", "ENDPOINT_NOT_FOUND",      "NOT_IMPLEMENTED"};
+  static const std::set<std::string> kKnown = {"RESOURCE_DOES_NOT_EXIST",
+                                               "INVALID_PARAMETER_VALUE",
+                                               "PERMISSION_DENIED",
+                                               "UNAUTHENTICATED",
+                                               "INTERNAL_ERROR",
+                                               "TEMPORARILY_UNAVAILABLE",
+                                               "BAD_REQUEST",
+                                               "INVALID_STATE",
+                                               "REQUEST_LIMIT_EXCEEDED",
+                                               "RESOURCE_ALREADY_EXISTS",
+                                               "ENDPOINT_NOT_FOUND",
+                                               "NOT_IMPLEMENTED"};
   const std::string code = core::jsonString(v, {"error_code"});
   if (code.empty()) return "";
   return kKnown.count(code) ? code : "error";
@@ -75,9 +82,9 @@ core::Result<std::unique_ptr<Client>> Client::create(ClientOptions options,
                        0, kReasonInvalid};
   }
   if (!options.bearerToken.empty() && !options.username.empty()) {
-    return core::Error{"MLflow " + options.address +
-                           ": give a bearer token or a username and password, not both",
-                       0, kReasonInvalid};
+    return core::Error{
+        "MLflow " + options.address + ": give a bearer token or a username and password, not both",
+        0, kReasonInvalid};
   }
   if (!factory) factory = http::makeTransport;
   http::TlsOptions tls;
@@ -144,8 +151,7 @@ core::Result<ModelVersion> Client::readVersion(const std::string& target, const 
   auto version = mv ? decodeModelVersion(*mv) : std::nullopt;
   if (!version) {
     return core::Error{who + " did not answer " + what + " like MLflow's REST API (HTTP " +
-                           std::to_string(s) + ", " + std::to_string(resp->body.size()) +
-                           " bytes)",
+                           std::to_string(s) + ", " + std::to_string(resp->body.size()) + " bytes)",
                        s, kReasonUnavailable};
   }
   return *version;
@@ -161,8 +167,8 @@ core::Result<ModelVersion> Client::byAlias(const std::string& model, const std::
 core::Result<ModelVersion> Client::byVersion(const std::string& model, const std::string& version) {
   return readVersion(prefix_ + kApi + "model-versions/get?name=" + core::urlEncode(model) +
                          "&version=" + core::urlEncode(version),
-                     "version " + version + " of registered model " + model,
-                     kReasonVersionNotFound, kReasonVersionNotFound);
+                     "version " + version + " of registered model " + model, kReasonVersionNotFound,
+                     kReasonVersionNotFound);
 }
 
 core::Status Client::setTag(const std::string& model, const std::string& version,
@@ -181,10 +187,9 @@ core::Status Client::setTag(const std::string& model, const std::string& version
   auto resp = call(req, "setting " + what);
   if (!resp) return resp.error();
   if (resp->status / 100 != 2) {
-    return core::Error{"MLflow " + options_.address + " refused " + what + " (" +
-                           replyText(resp.value()) + ")",
-                       resp->status,
-                       resp->status == 404 ? kReasonVersionNotFound : kReasonUnavailable};
+    return core::Error{
+        "MLflow " + options_.address + " refused " + what + " (" + replyText(resp.value()) + ")",
+        resp->status, resp->status == 404 ? kReasonVersionNotFound : kReasonUnavailable};
   }
   return core::Ok{};
 }

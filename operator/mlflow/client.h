@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cpprest/json.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -7,8 +9,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <cpprest/json.h>
 
 #include "core/result.h"
 #include "http/transport.h"

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "controller/desired.h"
 #include "controller/trust_policy.h"
 #include "fake_transport.h"
+#include "mlflow/client.h"
 
 namespace mlmodel {
 namespace {
@@ -51,6 +54,42 @@ class FakePodReader final : public controller::PodReader {
   std::string last;
 };
 
+// MLflow as the reconciler sees it: one answer per lookup, and the tags written.
+class FakeVersions final : public controller::VersionSource {
+ public:
+  core::Result<mlflow::ModelVersion> lookup(const std::string&,
+                                            const api::MlflowSpec& spec) override {
+    ++lookups;
+    lastAddress = spec.address;
+    if (error) return *error;
+    return answer;
+  }
+  core::Status tag(const std::string&, const api::MlflowSpec&, const std::string& version,
+                   const std::string& key, const std::string& value) override {
+    if (tagError) return *tagError;
+    tags.push_back({version, key, value});
+    return core::Ok{};
+  }
+  // Version `v` is READY, made by run `run-<v>`, with its image in the default tag.
+  void at(const std::string& v) {
+    answer = {"fraud",
+              v,
+              "READY",
+              "run-" + v,
+              "s3://models/fraud/" + v,
+              {{"image", "reg:5000/models/fraud:" + v}},
+              {"champion"}};
+  }
+  mlflow::ModelVersion answer;
+  std::optional<core::Error> error, tagError;
+  struct Tag {
+    std::string version, key, value;
+  };
+  std::vector<Tag> tags;
+  int lookups = 0;
+  std::string lastAddress;
+};
+
 class ReconcilerTest : public ::testing::Test {
  protected:
   ReconcilerTest() {
@@ -68,6 +107,7 @@ class ReconcilerTest : public ::testing::Test {
     deps.events = &events;
     deps.clock = &clock;
     deps.providers = &providers;
+    deps.versions = &versions;
     reconciler = std::make_unique<controller::Reconciler>(deps);
   }
 
@@ -85,6 +125,10 @@ class ReconcilerTest : public ::testing::Test {
   // `replicas` is its spec.replicas: the model's, or its own when the model has none.
   void putDeployment(const std::string& image, int ready, int replicas = 2) {
     auto m = api::decodeMLModel(*models.get("ml/fraud")).value();
+    if (m.spec.mlflow) {  // what the reconciler resolves: MLflow's current answer
+      m.spec.version = versions.answer.version;
+      m.spec.image = versions.answer.tag("image");
+    }
     api::applyDefaults(m);
     auto d = controller::desiredDeployment(m, image);
     d["metadata"]["generation"] = Json::number(1);
@@ -155,6 +199,7 @@ class ReconcilerTest : public ::testing::Test {
   kube::RecordingEventEmitter events;
   core::FakeClock clock;
   NoProviders providers;
+  FakeVersions versions;
   std::unique_ptr<controller::Reconciler> reconciler;
   int resourceVersion = 4;
 };
@@ -585,6 +630,182 @@ TEST_F(ReconcilerTest, PodsStillStartingAreProgressNotAProblem) {
   EXPECT_EQ(pods.lists, 1);
   EXPECT_EQ(conditionField(lastStatusPatch(), "Reconciling", "reason"), "RollingOut");
   EXPECT_EQ(reasons(), std::vector<std::string>{});
+}
+
+constexpr const char* kAliasSpec =
+    R"({"replicas":2,"mlflow":{"address":"http://mlflow:5000","model":"fraud","alias":"champion",
+        "interval":"1m","writeBack":true}})";
+
+std::string containerImage(const Json& deployment) {
+  return deployment.at("spec")
+      .at("template")
+      .at("spec")
+      .at("containers")
+      .at(0)
+      .at("image")
+      .as_string();
+}
+
+TEST_F(ReconcilerTest, AModelFromAnMlflowAliasRunsThatVersionsImageAndRecordsWhereItCameFrom) {
+  versions.at("7");
+  const auto status = firstPass(kAliasSpec);
+  auto dep = appliedDeployment(transport->requests(), "fraud");
+  ASSERT_TRUE(dep);
+  EXPECT_EQ(containerImage(*dep), "reg:5000/models/fraud@sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(resolver.last, "reg:5000/models/fraud:7");  // the tag's image, then pinned
+  EXPECT_EQ(status.at("mlflow").at("version").as_string(), "7");
+  EXPECT_EQ(status.at("mlflow").at("alias").as_string(), "champion");
+  EXPECT_EQ(status.at("mlflow").at("runId").as_string(), "run-7");
+  EXPECT_EQ(status.at("stable").at("version").as_string(), "7");
+  EXPECT_EQ(status.at("stable").at("mlflow").at("source").as_string(), "s3://models/fraud/7");
+  EXPECT_EQ(status.at("history").at(0).at("mlflow").at("runId").as_string(), "run-7");
+  EXPECT_EQ(conditionField(status, "VersionResolved", "status"), "True");
+  EXPECT_EQ(conditionField(status, "VersionResolved", "message"),
+            "alias champion of fraud is version 7 (reg:5000/models/fraud:7)");
+}
+
+TEST_F(ReconcilerTest, TheAliasIsReadAgainOnItsIntervalAndAMoveRollsOutTheNewVersion) {
+  versions.at("7");
+  firstPass(kAliasSpec);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  clock.advance(std::chrono::seconds(11));  // past the progress-write throttle
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  ASSERT_EQ(conditionField(lastStatusPatch(), "Ready", "status"), "True");
+  putModel(kAliasSpec, lastStatusPatch());
+  auto r = reconciler->reconcile("ml/fraud");
+  // Settled: the next read of the alias is planned, within a tenth past the interval.
+  ASSERT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter);
+  EXPECT_GE(r.after, std::chrono::minutes(1));
+  EXPECT_LT(r.after, std::chrono::seconds(66));
+  putModel(kAliasSpec, lastStatusPatch());
+
+  versions.at("8");
+  const size_t before = transport->requests().size();
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto all = transport->requests();
+  const std::vector<http::Request> reqs(all.begin() + static_cast<long>(before), all.end());
+  auto dep = appliedDeployment(reqs, "fraud");
+  ASSERT_TRUE(dep) << "the new version is applied (no canary configured: a rolling update)";
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(status.at("mlflow").at("version").as_string(), "8");
+  EXPECT_EQ(status.at("history").as_array().size(), 2u);
+  EXPECT_EQ(status.at("history").at(1).at("mlflow").at("version").as_string(), "8");
+  ASSERT_FALSE(events.events().empty());
+  bool moved = false;
+  for (const auto& e : events.events()) {
+    if (e.reason == "AliasMoved") {
+      moved = true;
+      EXPECT_EQ(e.note,
+                "alias champion of fraud moved from version 7 to 8 (reg:5000/models/fraud:8)");
+    }
+  }
+  EXPECT_TRUE(moved);
+}
+
+TEST_F(ReconcilerTest, MlflowDownKeepsTheLastVersionRunningAndSaysSo) {
+  versions.at("7");
+  firstPass(kAliasSpec);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  versions.error =
+      core::Error{"MLflow http://mlflow:5000 is unreachable", 0, mlflow::kReasonUnavailable};
+  const size_t before = transport->requests().size();
+  transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRetry);
+  const auto all = transport->requests();
+  const std::vector<http::Request> reqs(all.begin() + static_cast<long>(before), all.end());
+  EXPECT_FALSE(appliedDeployment(reqs, "fraud")) << "the running Deployment is left alone";
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "VersionResolved", "reason"), "ModelRegistryUnavailable");
+  EXPECT_NE(conditionField(status, "VersionResolved", "message").find("version 7 keeps running"),
+            std::string::npos);
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "True");  // it still serves
+  EXPECT_EQ(status.at("mlflow").at("version").as_string(), "7");
+  const auto said = reasons();
+  EXPECT_EQ(std::count(said.begin(), said.end(), "ModelRegistryUnavailable"), 1);
+}
+
+TEST_F(ReconcilerTest, AnAliasThatNeverResolvedAppliesNothingAndStalls) {
+  versions.error = core::Error{
+      "MLflow http://mlflow:5000: alias champion of registered model "
+      "fraud not found (HTTP 400 INVALID_PARAMETER_VALUE)",
+      400, mlflow::kReasonAliasNotFound};
+  putModel(kAliasSpec);
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kRetry);
+  ASSERT_EQ(transport->requests().size(), 1u);  // the status only
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(conditionField(status, "Stalled", "reason"), "AliasNotFound");
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "False");
+  EXPECT_EQ(conditionField(status, "VersionResolved", "status"), "False");
+  EXPECT_EQ(reasons(), std::vector<std::string>{"AliasNotFound"});
+}
+
+TEST_F(ReconcilerTest, AVersionWithoutAnImageOrNotReadyIsNamedAndNothingRuns) {
+  versions.at("7");
+  versions.answer.tags.clear();
+  putModel(kAliasSpec);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Stalled", "reason"), "NoImageForVersion");
+  EXPECT_NE(conditionField(lastStatusPatch(), "Stalled", "message").find("has no tag `image`"),
+            std::string::npos);
+
+  versions.at("7");
+  versions.answer.status = "PENDING_REGISTRATION";
+  putModel(kAliasSpec);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Stalled", "reason"), "ModelVersionNotReady");
+  EXPECT_FALSE(appliedDeployment(transport->requests(), "fraud"));
+}
+
+TEST_F(ReconcilerTest, WriteBackTagsEachOutcomeOnceAndRetriesAFailedTag) {
+  versions.at("7");
+  versions.tagError = core::Error{"MLflow refused", 503, mlflow::kReasonUnavailable};
+  auto status = firstPass(kAliasSpec);
+  EXPECT_TRUE(versions.tags.empty());
+  EXPECT_FALSE(status.at("mlflow").has_field("reported"));
+  EXPECT_EQ(reasons().back(), "WriteBackFailed");
+
+  versions.tagError.reset();
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  ASSERT_EQ(versions.tags.size(), 1u);
+  EXPECT_EQ(versions.tags[0].version, "7");
+  EXPECT_EQ(versions.tags[0].key, "serving.mlops.dev/ml/fraud");
+  EXPECT_EQ(versions.tags[0].value.rfind("Promoted at ", 0), 0u) << versions.tags[0].value;
+  status = lastStatusPatch();
+  EXPECT_EQ(status.at("mlflow").at("reported").as_string().rfind("7/Promoted/", 0), 0u);
+
+  putModel(kAliasSpec, status);
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(versions.tags.size(), 1u);  // once
+}
+
+TEST_F(ReconcilerTest, AnMlflowAddressOutsideThePolicyIsRefusedBeforeAnyRead) {
+  controller::TrustPolicy policy;
+  policy.mlflow = core::AllowedUrls::parse({"http://mlflow.mlops:5000"}).value();
+  deps.policy = &policy;
+  reconciler = std::make_unique<controller::Reconciler>(deps);
+  versions.at("7");
+  putModel(kAliasSpec);
+  transport->respond(200, "{}");
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kSuccess);
+  EXPECT_EQ(versions.lookups, 0);
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Stalled", "reason"), "ModelRegistryNotAllowed");
+
+  // Without an address, the administrator's default is read.
+  policy.defaultMlflow = "http://mlflow.mlops:5000";
+  putModel(R"({"replicas":2,"mlflow":{"model":"fraud","alias":"champion"}})");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(versions.lastAddress, "http://mlflow.mlops:5000");
+  EXPECT_EQ(conditionField(lastStatusPatch(), "VersionResolved", "status"), "True");
 }
 
 }  // namespace
