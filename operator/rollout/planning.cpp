@@ -8,6 +8,18 @@ namespace mlmodel::rollout::planning {
 
 std::string pct(int weight) { return std::to_string(weight) + "%"; }
 
+std::string refusedHow(const Revision& r) {
+  // An alias still pointing at the refused version would otherwise look like a stuck
+  // operator: say who has to act.
+  const std::string alias = r.mlflow.alias.empty()
+                                ? ""
+                                : " MLflow alias " + r.mlflow.alias + " of " + r.mlflow.model +
+                                      " still points at version " + r.mlflow.version +
+                                      ": move it to another version, or";
+  return alias + (alias.empty() ? " Annotate " : " annotate ") +
+         std::string(api::kRetryAnnotation) + " with a new value to try it again";
+}
+
 std::string describe(const Revision& r) {
   return r.version + (r.digest.empty() ? "" : " (" + r.digest.substr(0, 19) + ")");
 }
@@ -106,7 +118,8 @@ void Planner::rollback(const char* outcome, const std::string& reason, const std
             ", stable " + describe(st_.stable.revision) + " keeps serving: " + message);
   plan_.stalled = RolloutCondition{
       reason, "version " + r.version + " was " +
-                  (outcome == std::string(kAborted) ? "aborted" : "rolled back") + ": " + message};
+                  (outcome == std::string(kAborted) ? "aborted" : "rolled back") + ": " + message +
+                  "; version " + st_.stable.revision.version + " keeps serving." + refusedHow(r)};
   plan_.stable.reset();
 }
 

@@ -24,7 +24,9 @@ inline constexpr Millis kRoundRecheck{5000};
 
 std::string pct(int weight);              // "10%"
 std::string describe(const Revision& r);  // "1.4.0 (sha256:...)"
-std::string epochMillis(WallTime t);      // names a round by when it fell due
+// How a refused (rolled back or aborted) revision is tried again, for the Stalled message.
+std::string refusedHow(const Revision& r);
+std::string epochMillis(WallTime t);  // names a round by when it fell due
 std::string roundSummary(const std::vector<analysis::Measurement>& round);
 std::vector<analysis::MetricCheck> checksOf(const std::vector<api::MetricSpec>& specs);
 

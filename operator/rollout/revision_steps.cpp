@@ -139,19 +139,10 @@ void Planner::holdRefused(const HistoryEntry& failed) {
   // "current" for it, but it runs the stable revision (the one rolled back to).
   monitor(false);
   const std::string what = failed.outcome == kRolledBack ? "rolled back" : "aborted";
-  const RegistryRef& reg = in_.target.mlflow;
-  // An alias still pointing at the refused version would otherwise look like a stuck
-  // operator: say who has to act.
-  const std::string aliasNote = reg.alias.empty()
-                                    ? ""
-                                    : " MLflow alias " + reg.alias + " of " + reg.model +
-                                          " still points at version " + reg.version +
-                                          ": move it to another version, or";
   plan_.stalled = RolloutCondition{failed.reason.empty() ? std::string(kRolledBack) : failed.reason,
                                    "version " + failed.revision.version + " was " + what + ": " +
                                        failed.message + "; version " + st_.stable.revision.version +
-                                       " keeps serving." + aliasNote + " Annotate " +
-                                       api::kRetryAnnotation + " with a new value to try it again"};
+                                       " keeps serving." + refusedHow(in_.target)};
 }
 
 void Planner::startCanary() {
