@@ -29,9 +29,7 @@ Json probe(const api::Probe& p) {
 
 // Secure defaults that the user's spec.securityContext may override field by field.
 Json containerSecurity(const api::MLModelSpec& spec) {
-  Json sc = Json::parse(
-      R"({"allowPrivilegeEscalation":false,"runAsNonRoot":true,
-          "capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}})");
+  Json sc = secureContainerDefaults();
   if (spec.securityContext.is_object()) {
     for (const auto& [k, v] : spec.securityContext.as_object()) sc[k] = v;
   }
@@ -69,6 +67,12 @@ Json container(const api::MLModel& model, const std::string& runImage) {
 }
 
 }  // namespace
+
+Json secureContainerDefaults() {
+  return Json::parse(
+      R"({"allowPrivilegeEscalation":false,"runAsNonRoot":true,
+          "capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}})");
+}
 
 Json standardLabels(const api::MLModel& model) {
   Json l = Json::object();

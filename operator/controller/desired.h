@@ -35,6 +35,10 @@ std::string templateHash(const Json& deployment);
 // The Service `<name>`: port 80 to the model server's named port on every pod of the model.
 Json desiredService(const api::MLModel& model);
 
+// The model-server container's securityContext before spec.securityContext overrides it
+// field by field. Public so that audit::revisionSpecOfDeployment can subtract it again.
+Json secureContainerDefaults();
+
 // app.kubernetes.io/* labels shared by everything the model owns.
 Json standardLabels(const api::MLModel& model);
 
