@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "controller/change_record.h"
 #include "controller/conditions.h"
 #include "controller/desired.h"
 #include "controller/model_status.h"
@@ -122,8 +123,8 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
       events_.emit(model, kube::EventType::kNormal, "ImageResolved", "Resolve",
                    model.spec.image + " resolved to " + image.digest);
     }
-    const auto in =
-        planInput(model, ro.value(), mon.value(), image, rs, seen, sourced ? &*sourced : nullptr);
+    const auto in = planInput(*obj, model, ro.value(), mon.value(), image, rs, seen,
+                              sourced ? &*sourced : nullptr);
     plan = deps_.rounds ? rollout::planRollout(in, *deps_.rounds)
                         : rollout::planRollout(in, *deps_.providers);
     applied = applyPlan(model, ro.value(), image, *plan, seen);
@@ -262,9 +263,10 @@ void Reconciler::writeBack(const api::MLModel& model, const rollout::RolloutStat
   sourced.status["reported"] = Json::string(mark);
 }
 
-rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::RolloutSpec& ro,
-                                         const api::MonitoringSpec& mon, const PinnedImage& image,
-                                         const rollout::RolloutStatus& rs, const Observed& seen,
+rollout::PlanInput Reconciler::planInput(const Json& object, const api::MLModel& model,
+                                         const api::RolloutSpec& ro, const api::MonitoringSpec& mon,
+                                         const PinnedImage& image, const rollout::RolloutStatus& rs,
+                                         const Observed& seen,
                                          const SourcedVersion* sourced) const {
   const Json stableDesired = desiredDeployment(model, image.run);
   rollout::PlanInput in;
@@ -274,6 +276,12 @@ rollout::PlanInput Reconciler::planInput(const api::MLModel& model, const api::R
   in.monitoring = &mon;
   in.target = {model.spec.version, model.spec.image, image.digest, templateHash(stableDesired)};
   if (sourced) in.target.mlflow = sourced->ref;
+  // Worked out only when a rollout starts (the models' cache keeps a summary of
+  // managedFields for it: kube::summarizeManagedFields).
+  in.change = [&object, &model, &seen, &rs, sourced] {
+    return changeRecord(&object, model, seen.stable.exists ? seen.stable.object.get() : nullptr,
+                        rs.stable.revision, sourced);
+  };
   in.targetResolvedAt = image.resolvedAt;
   in.gates.paused = ro.paused;
   in.gates.promote = annotation(model, api::kPromoteAnnotation);

@@ -75,10 +75,10 @@ class Reconciler {
     bool stable = false;  // the stable Deployment was just changed
     std::optional<core::Error> error;
   };
-  rollout::PlanInput planInput(const api::MLModel& model, const api::RolloutSpec& ro,
-                               const api::MonitoringSpec& mon, const PinnedImage& image,
-                               const rollout::RolloutStatus& rs, const Observed& seen,
-                               const SourcedVersion* sourced) const;
+  rollout::PlanInput planInput(const Json& object, const api::MLModel& model,
+                               const api::RolloutSpec& ro, const api::MonitoringSpec& mon,
+                               const PinnedImage& image, const rollout::RolloutStatus& rs,
+                               const Observed& seen, const SourcedVersion* sourced) const;
   Applied applyPlan(const api::MLModel& model, const api::RolloutSpec& ro, const PinnedImage& image,
                     const rollout::Plan& plan, const Observed& seen);
   void report(const api::MLModel& model, const rollout::Plan& plan, bool monitored);

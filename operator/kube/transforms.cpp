@@ -62,4 +62,35 @@ Json projectDeployment(Json d) { return project(std::move(d), false); }
 
 Json projectDeploymentWithSpec(Json d) { return project(std::move(d), true); }
 
+Json summarizeManagedFields(Json object) {
+  if (!object.has_object_field("metadata")) return object;
+  auto& meta = object.at("metadata");
+  if (meta.has_object_field("annotations")) {
+    auto& ann = meta.at("annotations");
+    const char* lastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+    if (ann.has_field(lastApplied)) ann.erase(lastApplied);
+  }
+  if (!meta.has_field("managedFields")) return object;
+  Json kept = Json::array();
+  size_t n = 0;
+  if (meta.at("managedFields").is_array()) {
+    for (const auto& e : meta.at("managedFields").as_array()) {
+      if (!e.is_object() || e.has_field("subresource") || !e.has_object_field("fieldsV1") ||
+          !e.at("fieldsV1").has_field("f:spec")) {
+        continue;
+      }
+      Json entry = pick(e, {"manager", "operation", "time"});
+      entry["fieldsV1"] = Json::object();
+      entry["fieldsV1"]["f:spec"] = Json::object();
+      kept[n++] = entry;
+    }
+  }
+  if (n == 0) {
+    meta.erase("managedFields");
+  } else {
+    meta["managedFields"] = kept;
+  }
+  return object;
+}
+
 }  // namespace mlmodel::kube

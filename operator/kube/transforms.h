@@ -16,4 +16,11 @@ Json projectDeployment(Json deployment);
 // what it would apply (to revert hand edits without writing when nothing differs).
 Json projectDeploymentWithSpec(Json deployment);
 
+// Drops the last-applied annotation and reduces managedFields to the writers of spec: each
+// entry that owns a spec field (not through a subresource) keeps its manager, operation
+// and time, and fieldsV1 {"f:spec":{}}. Enough to say who last changed a spec
+// (audit/attribution.h) at a few bytes a writer, where the full field sets would weigh
+// more than the object.
+Json summarizeManagedFields(Json object);
+
 }  // namespace mlmodel::kube

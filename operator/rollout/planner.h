@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,8 +89,9 @@ struct PlanInput {
   const api::RolloutSpec* rollout = nullptr;
   const api::MonitoringSpec* monitoring = nullptr;
   Revision target{};  // what the spec asks for, digest resolved
-  // Who asked for the target, what changed and why: recorded when its rollout starts.
-  Change change{};
+  // Who asked for the target, what changed and why: asked for only when its rollout
+  // starts (it may cost the caller a read), and recorded in the canary and history.
+  std::function<Change()> change{};
   std::string targetResolvedAt{};
   Gates gates{};
   RolloutStatus status{};  // as stored

@@ -54,6 +54,7 @@ class Planner {
   Pass deployWithoutCanary();
   Pass newCanary();
   void deployDirect(const std::string& reason, const std::string& message);
+  Change changeOfTarget() const { return in_.change ? in_.change() : Change{}; }
   void steady();
   void holdRefused(const HistoryEntry& failed);
   void startCanary();

@@ -115,7 +115,7 @@ Pass Planner::newCanary() {
 void Planner::deployDirect(const std::string& reason, const std::string& message) {
   plan_.stable = in_.target;
   setStable(in_.target, in_.targetResolvedAt);
-  pushHistory({in_.target, kPromoted, in_.now, in_.now, reason, message, in_.change});
+  pushHistory({in_.target, kPromoted, in_.now, in_.now, reason, message, changeOfTarget()});
   // Creating or updating the Deployment has its own Event; only a skipped canary needs one.
   if (reason == "KnownGood") event(false, "CanarySkipped", message);
 }
@@ -152,7 +152,7 @@ void Planner::startCanary() {
   c.step = 0;
   c.weight = spec.steps.empty() ? 0 : spec.steps[0].weight;
   c.startedAt = in_.now;
-  c.change = in_.change;
+  c.change = changeOfTarget();
   st_.canary = c;
   event(false, "CanaryStarted",
         "canary " + describe(c.revision) + " started beside stable " +

@@ -72,10 +72,16 @@ struct Caches {
                       std::string(controller::kManagedBy) + "=mlmodel-operator"),
         servicesLw(client, kube::resources::services, ns,
                    std::string(controller::kManagedBy) + "=mlmodel-operator"),
-        models(modelsLw, {}),
+        models(modelsLw, modelOptions()),
         deployments(deploymentsLw, deploymentOptions()),
         services(servicesLw, {}) {}
 
+  // Who changed a model is read from its managedFields (history's audit trail).
+  static kube::InformerOptions modelOptions() {
+    kube::InformerOptions o;
+    o.transform = kube::summarizeManagedFields;
+    return o;
+  }
   static kube::InformerOptions deploymentOptions() {
     kube::InformerOptions o;
     o.transform = kube::projectDeploymentWithSpec;

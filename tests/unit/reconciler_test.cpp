@@ -808,5 +808,50 @@ TEST_F(ReconcilerTest, AnMlflowAddressOutsideThePolicyIsRefusedBeforeAnyRead) {
   EXPECT_EQ(conditionField(lastStatusPatch(), "VersionResolved", "status"), "True");
 }
 
+// History says who changed the model (managedFields, as the cache summarises them), what
+// (the spec fields that differ from what the stable Deployment runs) and why.
+TEST_F(ReconcilerTest, ARolloutRecordsWhoChangedTheSpecWhatAndWhy) {
+  const std::string v1 =
+      R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2,"env":[{"name":"LOG","value":"info"}]})";
+  firstPass(v1);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  const std::string v2 =
+      R"({"image":"reg:5000/models/fraud:2.0.0","replicas":2,"env":[{"name":"LOG","value":"debug"}]})";
+  putModel(v2, lastStatusPatch());
+  auto m = *models.get("ml/fraud");
+  m["metadata"]["annotations"] = Json::parse(R"({"kubernetes.io/change-cause":"ticket ML-42"})");
+  m["metadata"]["managedFields"] = Json::parse(R"([
+    {"manager":"helm","operation":"Update","time":"2026-11-30T01:00:00Z","fieldsV1":{"f:spec":{}}},
+    {"manager":"kubectl-edit","operation":"Update","time":"2026-11-30T02:00:00Z","fieldsV1":{"f:spec":{}}}])");
+  models.upsert("ml/fraud", m);
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto status = lastStatusPatch();
+  ASSERT_EQ(status.at("history").as_array().size(), 2u);
+  const auto& change = status.at("history").at(1).at("change");
+  EXPECT_EQ(change.at("by").as_string(), "kubectl-edit");
+  EXPECT_EQ(change.at("operation").as_string(), "Update");
+  EXPECT_EQ(change.at("cause").as_string(), "ticket ML-42");
+  EXPECT_EQ(change.at("fields").serialize(),
+            R"(["spec.env[LOG].value","spec.image","spec.version"])");
+  // The first deployment was made by a writer this object no longer names (none here).
+  EXPECT_FALSE(status.at("history").at(0).has_field("change"));
+}
+
+TEST_F(ReconcilerTest, AnAliasMoveIsRecordedAsMlflowsChangeWithTheVersionAndRun) {
+  versions.at("7");
+  firstPass(kAliasSpec);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  putModel(kAliasSpec, lastStatusPatch());
+  versions.at("8");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto status = lastStatusPatch();
+  const auto& change = status.at("history").at(1).at("change");
+  EXPECT_EQ(change.at("by").as_string(), "mlflow");
+  EXPECT_EQ(change.at("cause").as_string(), "MLflow fraud version 8 (alias champion), run run-8");
+  EXPECT_EQ(change.at("fields").serialize(), R"(["spec.image","spec.version"])");
+}
+
 }  // namespace
 }  // namespace mlmodel
