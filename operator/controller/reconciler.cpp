@@ -4,10 +4,12 @@
 
 #include <algorithm>
 
+#include "audit/revision_spec.h"
 #include "controller/change_record.h"
 #include "controller/conditions.h"
 #include "controller/desired.h"
 #include "controller/model_status.h"
+#include "controller/revision_store.h"
 #include "core/json_read.h"
 #include "core/time_format.h"
 
@@ -129,6 +131,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
                         : rollout::planRollout(in, *deps_.providers);
     applied = applyPlan(model, ro.value(), image, *plan, seen);
     if (!applied.error) report(model, *plan, mon.value().enabled);
+    if (!applied.error && plan->rolloutStarted && !rs.stable.revision.empty()) {
+      recordRevisions(model, rs, *plan, in.target, seen);
+    }
   }
 
   // A plan that could not be applied is not stored: the next attempt plans again.
@@ -240,6 +245,29 @@ SourcedVersion Reconciler::source(api::MLModel& model) {
     }
   }
   return s;
+}
+
+void Reconciler::recordRevisions(const api::MLModel& model, const rollout::RolloutStatus& rs,
+                                 const rollout::Plan& plan, const rollout::Revision& target,
+                                 const Observed& seen) {
+  std::vector<RevisionRecord> records;
+  // The outgoing stable's spec is read back from its Deployment: the first deployment of a
+  // model stores no revision (it stays within five writes), so this is where it is kept.
+  if (seen.stable.exists) {
+    records.push_back(
+        {rs.stable.revision.templateHash,
+         audit::revisionSpecOfDeployment(*seen.stable.object, rs.stable.revision.image,
+                                         rs.stable.revision.version)});
+  }
+  records.push_back({target.templateHash, audit::revisionSpec(model.spec)});
+  std::set<std::string> keep{target.templateHash, plan.status.stable.revision.templateHash};
+  if (plan.status.canary) keep.insert(plan.status.canary->revision.templateHash);
+  for (const auto& e : plan.status.history) keep.insert(e.revision.templateHash);
+  if (auto s = storeRevisions(*deps_.client, model, records, keep); !s) {
+    // diff and rollback --to-revision fall back to the image and version history keeps.
+    events_.emit(model, kube::EventType::kWarning, "RevisionNotRecorded", "Rollout",
+                 "could not store the revision's spec: " + s.error().message);
+  }
 }
 
 void Reconciler::writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,

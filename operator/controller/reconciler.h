@@ -90,6 +90,11 @@ class Reconciler {
   // Reads spec.mlflow's version into the model's image and version; says when the alias
   // moved or the read failed.
   SourcedVersion source(api::MLModel& model);
+  // A rollout started: keeps the spec of the target and of the outgoing stable revision
+  // in ControllerRevisions (revision_store.h), and drops those history no longer names.
+  void recordRevisions(const api::MLModel& model, const rollout::RolloutStatus& rs,
+                       const rollout::Plan& plan, const rollout::Revision& target,
+                       const Observed& seen);
   // spec.mlflow.writeBack: tags the version of the newest history entry with its outcome,
   // once (status.mlflow.reported remembers it).
   void writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,

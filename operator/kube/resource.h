@@ -24,6 +24,7 @@ inline const ResourceType pods{"", "v1", "pods", true};
 inline const ResourceType podTemplates{"", "v1", "podtemplates", true};
 inline const ResourceType serviceAccounts{"", "v1", "serviceaccounts", true};
 inline const ResourceType deployments{"apps", "v1", "deployments", true};
+inline const ResourceType controllerRevisions{"apps", "v1", "controllerrevisions", true};
 inline const ResourceType leases{"coordination.k8s.io", "v1", "leases", true};
 inline const ResourceType events{"events.k8s.io", "v1", "events", true};
 inline const ResourceType roleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};

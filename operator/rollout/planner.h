@@ -133,6 +133,9 @@ struct Plan {
   std::vector<analysis::Measurement> measured{};  // taken in this plan (for metrics)
   std::string measuredTrack{};                    // "canary" or "stable"
   std::vector<std::string> finished{};            // outcomes of rollouts ended in this plan
+  // A rollout of the target began in this plan (a canary, or straight to stable): the
+  // caller records the target's revision (ControllerRevisions).
+  bool rolloutStarted = false;
   std::optional<std::chrono::milliseconds> requeueAfter{};
 };
 

@@ -114,6 +114,7 @@ Pass Planner::newCanary() {
 // or a version that was stable before).
 void Planner::deployDirect(const std::string& reason, const std::string& message) {
   plan_.stable = in_.target;
+  plan_.rolloutStarted = true;
   setStable(in_.target, in_.targetResolvedAt);
   pushHistory({in_.target, kPromoted, in_.now, in_.now, reason, message, changeOfTarget()});
   // Creating or updating the Deployment has its own Event; only a skipped canary needs one.
@@ -153,6 +154,7 @@ void Planner::startCanary() {
   c.weight = spec.steps.empty() ? 0 : spec.steps[0].weight;
   c.startedAt = in_.now;
   c.change = changeOfTarget();
+  plan_.rolloutStarted = true;
   st_.canary = c;
   event(false, "CanaryStarted",
         "canary " + describe(c.revision) + " started beside stable " +

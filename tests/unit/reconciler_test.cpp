@@ -853,5 +853,52 @@ TEST_F(ReconcilerTest, AnAliasMoveIsRecordedAsMlflowsChangeWithTheVersionAndRun)
   EXPECT_EQ(change.at("fields").serialize(), R"(["spec.image","spec.version"])");
 }
 
+// A rollout keeps the spec of both revisions in ControllerRevisions: the outgoing one read
+// back from its Deployment (the first deployment stored none), the new one from the spec.
+TEST_F(ReconcilerTest, ARolloutStoresBothRevisionsSpecsAsControllerRevisions) {
+  const std::string v1 =
+      R"({"image":"reg:5000/models/fraud:1.0.0","replicas":2,"env":[{"name":"LOG","value":"info"}]})";
+  firstPass(v1);
+  for (const auto& r : transport->requests()) {
+    EXPECT_EQ(r.target.find("controllerrevisions"), std::string::npos) << "first deployment";
+  }
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  putModel(
+      R"({"image":"reg:5000/models/fraud:2.0.0","replicas":2,"resources":{"limits":{"memory":"1Gi"}}})",
+      lastStatusPatch());
+  const size_t before = transport->requests().size();
+  transport->respond(200, "{}");  // Deployment
+  transport->respond(200, "{}");  // Service
+  transport->respond(200, R"({"items":[]})");
+  transport->respond(201, "{}");
+  transport->respond(201, "{}");
+  transport->respond(200, "{}");  // status
+  reconciler->reconcile("ml/fraud");
+  const auto all = transport->requests();
+  std::vector<Json> created;
+  for (size_t i = before; i < all.size(); ++i) {
+    if (all[i].method == "POST" &&
+        all[i].target == "/apis/apps/v1/namespaces/ml/controllerrevisions") {
+      created.push_back(Json::parse(all[i].body));
+    }
+  }
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_EQ(
+      created[0].at("data").at("spec").serialize(),
+      R"({"env":[{"name":"LOG","value":"info"}],"image":"reg:5000/models/fraud:1.0.0","version":"1.0.0"})");
+  EXPECT_EQ(
+      created[1].at("data").at("spec").serialize(),
+      R"({"image":"reg:5000/models/fraud:2.0.0","resources":{"limits":{"memory":"1Gi"}},"version":"2.0.0"})");
+  EXPECT_EQ(created[0].at("revision").as_integer(), 1);
+  EXPECT_EQ(created[1].at("revision").as_integer(), 2);
+  const auto status = lastStatusPatch();
+  EXPECT_EQ(created[1].at("metadata").at("name").as_string(),
+            "fraud-" + status.at("stable").at("templateHash").as_string());
+  EXPECT_EQ(created[1].at("metadata").at("ownerReferences").at(0).at("kind").as_string(),
+            "MLModel");
+  const auto said = reasons();
+  EXPECT_EQ(std::count(said.begin(), said.end(), "RevisionNotRecorded"), 0);
+}
+
 }  // namespace
 }  // namespace mlmodel

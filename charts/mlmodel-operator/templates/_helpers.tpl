@@ -38,6 +38,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [apps]
+  resources: [controllerrevisions]  # each revision's spec, for kubectl mlmodel diff/rollback
+  verbs: [list, create, delete]
 - apiGroups: [""]
   resources: [services]
   verbs: [get, list, watch, create, patch, update, delete]
