@@ -16,6 +16,7 @@
 #include "kube/config.h"
 #include "plugin/command_line.h"
 #include "plugin/model_view.h"
+#include "plugin/revision_view.h"
 #include "plugin/version.h"
 
 namespace {
@@ -31,6 +32,20 @@ class Cli {
 
   mlmodel::core::Result<Json> get(const std::string& name) {
     return client_->get(api::mlmodels, ns_, name);
+  }
+
+  // The specs the operator kept of the model's revisions; none (with a note) when they
+  // cannot be listed, so diff and rollback still work from the history alone.
+  plugin::RevisionSpecs revisions(const std::string& name) {
+    mlmodel::kube::ListOptions o;
+    o.labelSelector = "serving.mlops.dev/model=" + name;
+    auto l = client_->list(mlmodel::kube::resources::controllerRevisions, ns_, o);
+    if (!l) {
+      std::cerr << "warning: cannot list the revisions of " << name << " (" << l.error().message
+                << "); using the image and version in its history\n";
+      return {};
+    }
+    return plugin::revisionSpecsOf(l->items);
   }
 
   int patch(const std::string& name, const Json& body, const std::string& done) {
@@ -137,12 +152,22 @@ int run(const plugin::Invocation& a) {
                         a.command == "promote" ? api::kPromoteAnnotation : api::kAbortAnnotation, v,
                         (a.command == "promote" ? "promoting canary " : "aborting canary ") + v);
   }
+  if (a.command == "diff") {
+    auto d = plugin::revisionDiff(m.value(), a.revision, a.revisionTo, cli.revisions(a.name));
+    if (!d) return Cli::fail(d.error().message);
+    std::cout << d.value();
+    return 0;
+  }
   if (a.command == "rollback") {
-    auto body = plugin::rollbackPatch(m.value(), a.revision);
+    auto body = plugin::rollbackPatch(m.value(), a.revision, cli.revisions(a.name));
     if (!body) return Cli::fail(body.error().message);
+    const Json& spec = body.value().at("spec");
+    const std::string what = spec.has_string_field("image") ? spec.at("image").as_string()
+                             : spec.has_object_field("mlflow")
+                                 ? "MLflow version " + spec.at("mlflow").at("version").as_string()
+                                 : "";
     return cli.patch(a.name, body.value(),
-                     "rolling back to revision " + std::to_string(a.revision) + " (" +
-                         body.value().at("spec").at("image").as_string() + ")");
+                     "rolling back to revision " + std::to_string(a.revision) + " (" + what + ")");
   }
   return Cli::fail("kubectl-mlmodel cannot run " + a.command +
                    " (a bug: it parses but has no code)");

@@ -227,7 +227,21 @@ CommandLine parseCommandLine(const std::vector<std::string>& args) {
     if (!given) return usageError(cmd, "required flag \"--" + req + "\" not set");
   }
   if (want >= 1) inv.name = rest[0];
-  if (want >= 2) inv.image = rest[1];
+  if (cmd.path == "diff") {
+    for (auto [text, out] :
+         {std::pair{&rest[1], &inv.revision}, std::pair{&rest[2], &inv.revisionTo}}) {
+      const bool digits =
+          !text->empty() && text->size() < 9 &&
+          std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits || std::stoi(*text) < 1) {
+        return usageError(cmd,
+                          "invalid revision \"" + *text + "\": a number from `history`, such as 2");
+      }
+      *out = std::stoi(*text);
+    }
+  } else if (want >= 2) {
+    inv.image = rest[1];
+  }
   CommandLine ok;
   ok.invocation = inv;
   return ok;

@@ -12,7 +12,8 @@ struct Invocation {
   std::string command;  // a command's path: "status", "set image", "version", ...
   std::string name, image;
   std::string ns, kubeconfig, context;  // "" when not given
-  int revision = 0;                     // rollback --to-revision
+  int revision = 0;                     // rollback --to-revision; diff's first revision
+  int revisionTo = 0;                   // diff's second revision
   bool wait = false;                    // set image --wait
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   std::string output;  // version -o: "", "json" or "yaml"

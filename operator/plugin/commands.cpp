@@ -78,6 +78,15 @@ const std::vector<CommandSpec>& commands() {
        "  kubectl mlmodel abort fraud-detector",
        {},
        {}},
+      {"diff",
+       "NAME REVISION REVISION",
+       3,
+       "Show what changed between two revisions of the history",
+       "Show the spec fields that differ between two revisions of `history` (image, env,\n"
+       "resources, args, ...), from the specs the operator keeps as ControllerRevisions.",
+       "  kubectl mlmodel diff fraud-detector 2 3",
+       {},
+       {}},
       {"help",
        "[command]",
        -1,
@@ -132,8 +141,9 @@ const std::vector<CommandSpec>& commands() {
        "NAME --to-revision N",
        1,
        "Go back to a revision of the history",
-       "Go back to revision N of `history`: its image and version are written to the spec and\n"
-       "deployed by digest, without a canary.",
+       "Go back to revision N of `history`: its whole pod spec (image and version, env,\n"
+       "resources, args, ...) is written back to the spec and deployed by digest, without a\n"
+       "canary. A model from MLflow is pinned to the revision's MLflow version.",
        "  kubectl mlmodel rollback fraud-detector --to-revision 2",
        {"to-revision"},
        {"to-revision"}},

@@ -40,7 +40,8 @@ bool isTrue(const Json& model, const std::string& type) {
 }
 
 std::string pad(std::string s, size_t n) {
-  if (s.size() < n) s.append(n - s.size(), ' ');
+  // A value wider than its column still keeps one space before the next.
+  s.append(s.size() < n ? n - s.size() : 1, ' ');
   return s;
 }
 
@@ -77,7 +78,14 @@ std::string describeStatus(const Json& m) {
     }
     if (!str(*c, {"message"}).empty()) out << "  where:   " << str(*c, {"message"}) << "\n";
   }
-  for (const char* type : {"Ready", "Reconciling", "Stalled", "Degraded", "ImageResolved"}) {
+  if (const Json* ml = at(m, {"status", "mlflow"})) {
+    out << "  mlflow:  " << str(*ml, {"model"}) << " "
+        << (str(*ml, {"alias"}).empty() ? "" : "alias " + str(*ml, {"alias"}) + " -> ")
+        << "version " << str(*ml, {"version"})
+        << (str(*ml, {"runId"}).empty() ? "" : ", run " + str(*ml, {"runId"})) << "\n";
+  }
+  for (const char* type :
+       {"Ready", "Reconciling", "Stalled", "Degraded", "ImageResolved", "VersionResolved"}) {
     const Json* c = condition(m, type);
     if (!c) continue;
     out << "  " << pad(std::string(type) + "=" + str(*c, {"status"}), 20) << " "
@@ -86,17 +94,38 @@ std::string describeStatus(const Json& m) {
   return out.str();
 }
 
+// The spec fields a rollout changed, for one table cell.
+std::string changedCell(const Json& e) {
+  const Json* f = at(e, {"change", "fields"});
+  if (!f || !f->is_array() || f->size() == 0) return "-";
+  std::string out;
+  for (const auto& p : f->as_array()) {
+    if (!p.is_string()) continue;
+    std::string s = p.as_string();
+    if (s.rfind("spec.", 0) == 0) s = s.substr(5);
+    out += (out.empty() ? "" : ",") + s;
+  }
+  return out.size() > 40 ? out.substr(0, 39) + "~" : out;
+}
+
 std::string historyTable(const Json& m) {
   std::ostringstream out;
   out << pad("REVISION", 10) << pad("VERSION", 12) << pad("DIGEST", 21) << pad("OUTCOME", 12)
-      << pad("FINISHED", 26) << "REASON\n";
+      << pad("FINISHED", 26) << pad("REASON", 18) << pad("BY", 28) << pad("CHANGED", 42)
+      << "CAUSE\n";
   const Json* h = at(m, {"status", "history"});
   if (!h || !h->is_array()) return out.str();
   int i = 0;
   for (const auto& e : h->as_array()) {
+    std::string by = str(e, {"change", "by"});
+    if (!str(e, {"change", "gitops"}).empty()) {
+      by += (by.empty() ? "" : " ") + std::string("(") + str(e, {"change", "gitops"}) + ")";
+    }
     out << pad(std::to_string(++i), 10) << pad(str(e, {"version"}), 12)
         << pad(shortDigest(str(e, {"digest"})), 21) << pad(str(e, {"outcome"}), 12)
-        << pad(str(e, {"finishedAt"}), 26) << str(e, {"reason"}) << "\n";
+        << pad(str(e, {"finishedAt"}), 26) << pad(str(e, {"reason"}), 18)
+        << pad(by.empty() ? "-" : by, 28) << pad(changedCell(e), 42)
+        << (str(e, {"change", "cause"}).empty() ? "-" : str(e, {"change", "cause"})) << "\n";
   }
   return out.str();
 }
@@ -118,22 +147,6 @@ WaitVerdict judgeWait(const Json& m) {
   const Json* r = condition(m, "Reconciling");
   std::string why = r ? str(*r, {"reason"}) + ": " + str(*r, {"message"}) : "rolling out";
   return {WaitState::Pending, why};
-}
-
-core::Result<Json> rollbackPatch(const Json& m, int revision) {
-  const Json* h = at(m, {"status", "history"});
-  const int n = h && h->is_array() ? static_cast<int>(h->size()) : 0;
-  if (revision < 1 || revision > n) {
-    return core::Error{"no revision " + std::to_string(revision) + " in the history of " +
-                           str(m, {"metadata", "name"}) +
-                           (n == 0 ? " (it has none)" : " (it has 1.." + std::to_string(n) + ")"),
-                       0, "NotFound"};
-  }
-  const Json& e = h->at(static_cast<size_t>(revision - 1));
-  Json patch = Json::object();
-  patch["spec"]["image"] = Json::string(str(e, {"image"}));
-  patch["spec"]["version"] = Json::string(str(e, {"version"}));
-  return patch;
 }
 
 }  // namespace mlmodel::plugin

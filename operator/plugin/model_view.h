@@ -18,7 +18,8 @@ using Json = web::json::value;
 std::string describeStatus(const Json& model);
 
 // status.history as a table, oldest first, numbered from 1 (the revision that
-// `rollback --to-revision N` takes).
+// `rollback --to-revision N` and `diff` take), with who started each rollout, the spec
+// fields it changed and why.
 std::string historyTable(const Json& model);
 
 // Where a model stands for a pipeline waiting on it.
@@ -32,10 +33,6 @@ struct WaitVerdict {
   std::string message;
 };
 WaitVerdict judgeWait(const Json& model);
-
-// The spec patch that returns to history revision `revision` (1 = oldest): its image and
-// version. An Error names the revisions that exist when `revision` is not one.
-core::Result<Json> rollbackPatch(const Json& model, int revision);
 
 // The running canary's version, or "" when none runs.
 std::string canaryVersion(const Json& model);

@@ -31,9 +31,9 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 TEST(PluginCli, KnowsEveryCommand) {
   std::vector<std::string> paths;
   for (const auto& c : commands()) paths.push_back(c.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{"", "abort", "help", "history", "pause", "promote",
-                                             "resume", "retry", "rollback", "set", "set image",
-                                             "status", "version", "wait"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"", "abort", "diff", "help", "history", "pause",
+                                             "promote", "resume", "retry", "rollback", "set",
+                                             "set image", "status", "version", "wait"}));
 }
 
 void expectHelp(const CommandLine& r, const CommandSpec& c, const std::string& how) {
@@ -80,6 +80,7 @@ TEST(PluginCli, RootHelpListsEveryCommandAsCobraDoes) {
   const std::string out = parse({"--help"}).out;
   EXPECT_NE(out.find("Usage:\n  kubectl mlmodel [command]\n\nAvailable Commands:\n"
                      "  abort       Roll the running canary back\n"
+                     "  diff        Show what changed between two revisions of the history\n"
                      "  help        Help about any command\n"),
             std::string::npos)
       << out;
@@ -236,6 +237,20 @@ TEST(PluginVersion, TextJsonAndYaml) {
   EXPECT_EQ(j.at("version").as_string(), "0.1.0");
   EXPECT_EQ(j.at("gitCommit").as_string(), "0123456789ab");
   EXPECT_EQ(versionText(b, "yaml"), "version: \"0.1.0\"\ngitCommit: \"0123456789ab\"\n");
+}
+
+TEST(PluginCli, DiffTakesTwoRevisionNumbers) {
+  const auto r = parse({"diff", "fraud", "2", "3", "-n", "ml"});
+  ASSERT_TRUE(r.invocation) << r.err;
+  EXPECT_EQ(r.invocation->command, "diff");
+  EXPECT_EQ(r.invocation->name, "fraud");
+  EXPECT_EQ(r.invocation->revision, 2);
+  EXPECT_EQ(r.invocation->revisionTo, 3);
+  const auto bad = parse({"diff", "fraud", "2", "latest"});
+  EXPECT_FALSE(bad.invocation);
+  EXPECT_EQ(bad.exitCode, kExitUsage);
+  EXPECT_NE(bad.err.find("invalid revision \"latest\""), std::string::npos) << bad.err;
+  EXPECT_NE(parse({"diff", "fraud", "2"}).err.find("missing"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin/model_view.h"
+#include "plugin/revision_view.h"
 
 namespace mlmodel::plugin {
 namespace {
@@ -42,11 +43,11 @@ TEST(PluginView, HistoryIsNumberedFromOne) {
 }
 
 TEST(PluginView, RollbackPatchTakesTheRevisionsImageAndVersion) {
-  auto p = rollbackPatch(model(kCanary), 1);
+  auto p = rollbackPatch(model(kCanary), 1, {});
   ASSERT_TRUE(p);
   EXPECT_EQ(p.value().at("spec").at("image").as_string(), "reg/fraud:1.0.0");
   EXPECT_EQ(p.value().at("spec").at("version").as_string(), "1.0.0");
-  auto bad = rollbackPatch(model(kCanary), 3);
+  auto bad = rollbackPatch(model(kCanary), 3, {});
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("1..2"), std::string::npos);
 }
