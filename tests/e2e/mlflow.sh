@@ -92,6 +92,9 @@ stable_image_is fraud 2 || fail_with "stable does not run v2 by digest"
 [ "$(jp mlmodel/fraud '{.status.history[-1:].mlflow.version}')" = 2 ] || fail_with "history does not name MLflow version 2"
 [ "$(jp mlmodel/fraud '{.status.history[-1:].mlflow.source}')" = s3://models/fraud/2 ] || fail_with "history lacks the source"
 poll 30 eval '[[ "$(version_tag 2)" == Promoted* ]]' || fail_with "v2 not tagged Promoted: '$(version_tag 2)'"
+[ "$(jp mlmodel/fraud '{.status.history[-1:].change.by}')" = mlflow ] || fail_with "history does not say MLflow changed it"
+case $(jp mlmodel/fraud '{.status.history[-1:].change.cause}') in *"version 2 (alias champion), run run2"*) ;;
+  *) fail_with "history's cause: $(jp mlmodel/fraud '{.status.history[-1:].change.cause}')" ;; esac
 
 echo "-- MLflow down: v2 keeps running and the condition says why; back up, it clears"
 "$REPO_ROOT/hack/mlflow.sh" stop "$mldir"

@@ -56,6 +56,14 @@ poll 30 has_canary fraud || fail_with "the sync did not start a canary"
 stable_image_is fraud 2.0.0 || fail_with "2.0.0 not running by digest"
 [ "$(git log --oneline | wc -l)" = 2 ] || fail "unexpected history"
 
+echo "-- history says the sync (kubectl apply -k) changed spec.image, and why"
+[ "$(jp mlmodel/fraud '{.status.history[-1:].change.by}')" = kubectl-client-side-apply ] ||
+  fail_with "history does not name the sync's field manager: $(jp mlmodel/fraud '{.status.history[-1:].change}')"
+[ "$(jp mlmodel/fraud '{.status.history[-1:].change.fields}')" = '["spec.image","spec.version"]' ] ||
+  fail_with "history does not name the changed fields: $(jp mlmodel/fraud '{.status.history[-1:].change.fields}')"
+"$PLUGIN" history fraud -n "$ns" | grep -E '^2 .*kubectl-client-side-apply +image,version' >/dev/null ||
+  fail_with "the plugin's history does not show who and what: $("$PLUGIN" history fraud -n "$ns")"
+
 echo "-- Git and the cluster agree: nothing to sync"
 kubectl diff -k "$git_dir/fraud" >"$E2E_TMP/diff" 2>&1 || fail_with "the cluster drifted from Git: $(cat "$E2E_TMP/diff")"
 "$PLUGIN" history fraud -n "$ns"
