@@ -113,12 +113,15 @@ vap = by("ValidatingAdmissionPolicy")[0]
 vars = {v["name"]: v["expression"] for v in vap["spec"]["variables"]}
 assert vars["allowedPrometheus"] == "[\"http://prom.monitoring:9090\",\"https://b/x\",\"http://thanos:10902\"]", vars
 assert vars["allowedRegistries"] == "[\"reg.local:5000/models\"]", vars
-assert len(vap["spec"]["validations"]) == 2
+assert vars["allowedMlflow"] == "[\"http://mlflow.mlops:5000\"]", vars
+assert "--mlflow-allowed-prefixes=http://mlflow.mlops:5000" in args, args
+assert len(vap["spec"]["validations"]) == 3
 binding = by("ValidatingAdmissionPolicyBinding")[0]["spec"]
 assert binding["policyName"] == vap["metadata"]["name"] and binding["validationActions"] == ["Warn"], binding
 assert binding["matchResources"]["namespaceSelector"] == {"matchLabels": {"team": "a"}}, binding
 ' -- --set prometheus.defaultAddress=http://thanos:10902 --set 'prometheus.allowedPrefixes={http://prom.monitoring:9090,https://b/x/}' \
      --set 'allowedRegistries={reg.local:5000/models}' --set admissionPolicy.enabled=true \
+     --set 'mlflow.allowedPrefixes={http://mlflow.mlops:5000}' \
      --set 'admissionPolicy.validationActions={Warn}' --set admissionPolicy.namespaceSelector.matchLabels.team=a
 check open-by-default '
 assert not any(a.startswith(("--prometheus-default", "--prometheus-allowed", "--allowed-registries")) for a in args), args
@@ -166,6 +169,7 @@ helm install "$rel" "$chart" -n "$ns" --create-namespace --wait --timeout 120s -
   --set prometheus.defaultAddress=http://prometheus.monitoring:9090 \
   --set 'prometheus.allowedPrefixes={http://prometheus.monitoring:9090}' \
   --set 'allowedRegistries={registry.example:5000/models}' --set admissionPolicy.enabled=true \
+  --set 'mlflow.allowedPrefixes={http://mlflow.mlops:5000}' \
   --set "admissionPolicy.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=$ns" \
   >"$tmp/install" 2>&1 || fail "helm install --wait: $(cat "$tmp/install")"
 grep "watching" "$tmp/install" >/dev/null || fail "no NOTES: $(cat "$tmp/install")"
@@ -201,5 +205,20 @@ grep -F "spec.image docker.io/evil/miner:1 is not from a registry this cluster a
 model fine registry.example:5000/models/fraud:1 || fail "the admission policy refused a model within it: $(cat "$tmp/apply")"
 model fine2 registry.example:5000/models/fraud:1 http://prometheus.monitoring:9090/ ||
   fail "the admission policy refused the default address: $(cat "$tmp/apply")"
+# A model from MLflow has no spec.image: the registry rule leaves it to the operator, and
+# the MLflow rule checks its address.
+mlflow_model() {
+  kubectl -n "$ns" create --dry-run=server -f - >/dev/null 2>"$tmp/apply" <<YAML
+apiVersion: serving.mlops.dev/v1alpha1
+kind: MLModel
+metadata: {name: $1}
+spec:
+  mlflow: {address: "$2", model: fraud, alias: champion}
+YAML
+}
+mlflow_model from-mlflow http://mlflow.mlops:5000 || fail "the admission policy refused an allowed MLflow: $(cat "$tmp/apply")"
+! mlflow_model other-mlflow http://10.0.0.1:5000 || fail "the admission policy let in another MLflow"
+grep -F "spec.mlflow.address http://10.0.0.1:5000 is not an MLflow this cluster allows; allowed: http://mlflow.mlops:5000" \
+  "$tmp/apply" >/dev/null || fail "the refusal does not say what is allowed: $(cat "$tmp/apply")"
 helm uninstall "$rel" -n "$ns" --wait >/dev/null || fail "helm uninstall"
 echo "ok: helm chart"
