@@ -10,7 +10,7 @@ SOURCES = $(shell git ls-files 'operator/*.cpp' 'operator/*.h' 'tests/*.cpp' 'te
 RELEASE_DIR ?= build-release
 FUZZ_SECONDS ?= 60
 
-.PHONY: help deps tools build image test unit lint fuzz tsan format bench cluster-up cluster-down cluster-status demo run clean
+.PHONY: help deps tools build image test unit lint fuzz tsan format bench cluster-up cluster-down cluster-status demo demo-mlflow run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ cluster-status: ## what of the local cluster runs
 
 demo: ## real pods: operator by Helm, iris model serving, v2 promoted and v3 rolled back on real traffic (left running)
 	BUILD_DIR=$(BUILD_DIR) hack/demo.sh
+
+demo-mlflow: ## the demo with versions from a real MLflow registry: the alias champion moves, the operator follows
+	BUILD_DIR=$(BUILD_DIR) hack/demo.sh --mlflow
 
 run: build tools ## run the operator in the foreground against the local cluster
 	hack/cluster.sh up

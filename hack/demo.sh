@@ -5,6 +5,9 @@
 # real predictions under steady load, v2 promoted by a canary on that traffic, v3 (whose
 # server fails part of its requests) rolled back. It leaves everything running for you to
 # explore and says how to stop it.
+# hack/demo.sh --mlflow (make demo-mlflow): the same walk, with the versions coming from a
+# real MLflow registry: registered with their images as tags, rolled out as the alias
+# `champion` moves, and each tagged back with how its rollout ended.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
@@ -12,6 +15,8 @@ BUILD_DIR="${BUILD_DIR:-build}"
 NS=iris-demo
 OP_NS=mlmodel-system
 LOAD_SECONDS=${DEMO_LOAD_SECONDS:-900}
+MLFLOW=0
+[ "${1:-}" = --mlflow ] && MLFLOW=1
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -21,6 +26,7 @@ hack/build-tools.sh 2>&1 | tail -n 1
 hack/build-tools.sh node prometheus 2>&1 | tail -n 1
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Debug}" >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target mlmodel-operator kubectl-mlmodel iris-server iris-models iris-loadgen | tail -n 1
+[ "$MLFLOW" = 0 ] || hack/mlflow.sh install
 
 step "Starting the local cluster: control plane, KWOK nodes, registry, and a real node"
 if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh env | grep -q MLMODEL_POD_REGISTRY; then
@@ -38,12 +44,24 @@ op_bin=$BUILD_DIR/operator/mlmodel-operator
 op_digest=$(IMAGE="$REG/mlmodel-operator:$("$op_bin" --version | awk '{print $NF}')" hack/operator-image.sh "$op_bin")
 echo "  $REG/mlmodel-operator@$op_digest"
 
+MLFLOW_ARGS=()
+if [ "$MLFLOW" = 1 ]; then
+  step "MLflow: a tracking server with a SQLite store, where the operator's pod reaches it (${REG%%:*})"
+  mlflow_dir=$MLMODEL_CLUSTER_DIR/demo-mlflow
+  hack/mlflow.sh stop "$mlflow_dir"
+  rm -rf "$mlflow_dir"
+  eval "$(MLFLOW_HOST=${REG%%:*} hack/mlflow.sh start "$mlflow_dir")"
+  echo "  $MLFLOW_URL (stop: hack/mlflow.sh stop $mlflow_dir)"
+  MLFLOW_ARGS=(--set "mlflow.allowedPrefixes={$MLFLOW_URL}")
+fi
+
 step "helm install: the operator in $OP_NS, on the real node"
 printf '%s\n' "$PLACEMENT" >"$MLMODEL_CLUSTER_DIR/demo-placement.yaml"
 kubectl apply --server-side --force-conflicts -f crds/serving.mlops.dev_mlmodels.yaml >/dev/null
 helm upgrade --install mlmodel-operator charts/mlmodel-operator -n "$OP_NS" --create-namespace --skip-crds \
   --set image.repository="$REG/mlmodel-operator" --set image.digest="$op_digest" \
-  --set "insecureRegistries={$REG}" -f "$MLMODEL_CLUSTER_DIR/demo-placement.yaml" --wait --timeout 180s
+  --set "insecureRegistries={$REG}" "${MLFLOW_ARGS[@]}" -f "$MLMODEL_CLUSTER_DIR/demo-placement.yaml" \
+  --wait --timeout 180s
 kubectl -n "$OP_NS" get pods -o wide
 
 step "Prometheus in the cluster: finds the model's pods through the API server (kubernetes_sd_configs)"
@@ -61,6 +79,23 @@ while read -r tag digest; do
   echo "  $tag $digest"
 done < <(hack/iris-images.sh --build-dir "$BUILD_DIR" --repo "$REG/models/iris" 1.0.0 2.0.0 3.0.0 loadgen)
 [ -n "${DIGEST[loadgen]:-}" ] || die "hack/iris-images.sh pushed no load generator"
+
+if [ "$MLFLOW" = 1 ]; then
+  step "MLflow: the registered model iris-classifier, versions 1..3 with their images in the tag \`image\`"
+  mlpost() { curl -sf -H 'Content-Type: application/json' -X POST "$MLFLOW_URL/api/2.0/mlflow/$1" -d "$2"; }
+  mlpost registered-models/create '{"name":"iris-classifier"}' >/dev/null
+  for v in 1 2 3; do
+    mlpost model-versions/create "{\"name\":\"iris-classifier\",\"source\":\"models:/iris/$v\",\"run_id\":\"run-$v\",
+      \"tags\":[{\"key\":\"image\",\"value\":\"$REG/models/iris:$v.0.0\"}]}" >/dev/null
+    echo "  version $v: image $REG/models/iris:$v.0.0"
+  done
+  # move_alias VERSION: what a data scientist does to release a version.
+  move_alias() {
+    echo "  MLflow: set alias champion -> version $1"
+    mlpost registered-models/alias "{\"name\":\"iris-classifier\",\"alias\":\"champion\",\"version\":\"$1\"}" >/dev/null
+  }
+  move_alias 1
+fi
 
 # follow PREDICATE SECONDS: print the rollout as it moves (one line per change) and each
 # new Event of the model, until PREDICATE holds.
@@ -93,7 +128,11 @@ apiVersion: serving.mlops.dev/v1alpha1
 kind: MLModel
 metadata: {name: iris, namespace: $NS}
 spec:
-  image: $REG/models/iris:$1
+$(if [ "$MLFLOW" = 1 ]; then
+    printf '  mlflow: {address: "%s", model: iris-classifier, alias: champion, interval: 5s, writeBack: true}\n' "$MLFLOW_URL"
+  else
+    printf '  image: %s/models/iris:%s\n' "$REG" "$1"
+  fi)
   replicas: 3
   env:
   - name: POD_NAMESPACE
@@ -166,20 +205,42 @@ YAML
 kubectl -n "$NS" wait --for=condition=Ready pod/load --timeout=60s >/dev/null
 echo "  20 requests/s to http://iris.$NS.svc (kubectl -n $NS logs load: per second, code, version, requests, right answers)"
 
+# release VERSION: a new version, by the spec's image or by moving MLflow's alias.
+release() {
+  if [ "$MLFLOW" = 1 ]; then
+    move_alias "${1%%.*}"
+  else
+    kubectl -n "$NS" patch mlmodel iris --type merge -p "{\"spec\":{\"image\":\"$REG/models/iris:$1\"}}" | sed 's/^/  /'
+  fi
+}
+v2=2.0.0
+[ "$MLFLOW" = 0 ] || v2=2
+
 step "v2 (retrained, healthy): canary 34% -> 67% -> promoted on real requests"
-kubectl -n "$NS" patch mlmodel iris --type merge -p "{\"spec\":{\"image\":\"$REG/models/iris:2.0.0\"}}" | sed 's/^/  /'
-follow '[ "$(field "{.status.stable.version}")" = 2.0.0 ] && [ -z "$(field "{.status.canary.version}")" ]' 300
+release 2.0.0
+follow '[ "$(field "{.status.stable.version}")" = $v2 ] && [ -z "$(field "{.status.canary.version}")" ]' 300
 
 step "v3 (its server answers ~30% of requests with 500): canary, analysis fails twice, rolled back; v2 keeps serving"
-kubectl -n "$NS" patch mlmodel iris --type merge -p "{\"spec\":{\"image\":\"$REG/models/iris:3.0.0\"}}" | sed 's/^/  /'
+release 3.0.0
 follow '[ "$(field "{.status.conditions[?(@.type==\"Stalled\")].status}")" = True ]' 300
 echo
 echo "Why (status.conditions Stalled):"
 echo "  $(field '{.status.conditions[?(@.type=="Stalled")].message}')"
 
-step "What was deployed when: kubectl mlmodel history iris"
+step "What was deployed when, who changed it, and why: kubectl mlmodel history iris"
 PATH="$REPO_ROOT/$BUILD_DIR/operator:$PATH" kubectl mlmodel history iris -n "$NS"
 echo
+if [ "$MLFLOW" = 1 ]; then
+  step "What MLflow says about each version (writeBack: the tag serving.mlops.dev/$NS/iris)"
+  for v in 1 2 3; do
+    curl -sf "$MLFLOW_URL/api/2.0/mlflow/model-versions/get?name=iris-classifier&version=$v" | python3 -c '
+import json, sys
+mv = json.load(sys.stdin)["model_version"]
+tags = {t["key"]: t["value"] for t in mv.get("tags", [])}
+print("  version %s: %s" % (mv["version"], tags.get(sys.argv[1], "(not deployed)")))' "serving.mlops.dev/$NS/iris"
+  done
+  echo
+fi
 kubectl -n "$NS" get mlmodel iris
 kubectl -n "$NS" get pods -o wide
 

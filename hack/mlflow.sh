@@ -7,6 +7,8 @@
 #                                 keeps its address) with a SQLite store in DIR; prints
 #                                 MLFLOW_URL=... and MLFLOW_PID=...
 #   hack/mlflow.sh stop DIR       stop the server started in DIR
+# MLFLOW_HOST (default 127.0.0.1) is the address it listens on: the demo uses the real
+# node's bridge address, where the operator's pod reaches it.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -28,16 +30,16 @@ start() {
   local dir=${1:?usage: hack/mlflow.sh start DIR}
   install
   mkdir -p "$dir"
-  local port=${2:-}
+  local port=${2:-} host=${MLFLOW_HOST:-127.0.0.1}
   [ -n "$port" ] || port=$(free_ports 1)
   # --workers 1 and no telemetry: a small server that sends nothing off this machine.
   MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
-    setsid "$VENV/bin/mlflow" server --host 127.0.0.1 --port "$port" --workers 1 \
+    setsid "$VENV/bin/mlflow" server --host "$host" --port "$port" --workers 1 \
     --backend-store-uri "sqlite:///$dir/mlflow.db" \
     --default-artifact-root "$dir/artifacts" >"$dir/mlflow.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/mlflow.pid"
-  local url="http://127.0.0.1:$port"
+  local url="http://$host:$port"
   local deadline=$((SECONDS + 120))
   until curl -fsS "$url/health" >/dev/null 2>&1; do
     if ! kill -0 "$pid" 2>/dev/null; then
