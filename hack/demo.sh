@@ -85,7 +85,7 @@ if [ "$MLFLOW" = 1 ]; then
   mlpost() { curl -sf -H 'Content-Type: application/json' -X POST "$MLFLOW_URL/api/2.0/mlflow/$1" -d "$2"; }
   mlpost registered-models/create '{"name":"iris-classifier"}' >/dev/null
   for v in 1 2 3; do
-    mlpost model-versions/create "{\"name\":\"iris-classifier\",\"source\":\"models:/iris/$v\",\"run_id\":\"run-$v\",
+    mlpost model-versions/create "{\"name\":\"iris-classifier\",\"source\":\"s3://models/iris/$v\",\"run_id\":\"run-$v\",
       \"tags\":[{\"key\":\"image\",\"value\":\"$REG/models/iris:$v.0.0\"}]}" >/dev/null
     echo "  version $v: image $REG/models/iris:$v.0.0"
   done

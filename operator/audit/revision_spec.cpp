@@ -36,7 +36,17 @@ Json userEnv(const Json* env) {
     n -= 2;
   }
   Json out = Json::array();
-  for (size_t i = 0; i < n; ++i) out[i] = env->at(i);
+  for (size_t i = 0; i < n; ++i) {
+    Json e = env->at(i);
+    // The API server fills in fieldRef.apiVersion "v1" where the spec left it out: the
+    // spec's own form has none, so a revision read back must not either.
+    if (e.is_object() && e.has_object_field("valueFrom") &&
+        e.at("valueFrom").has_object_field("fieldRef")) {
+      auto& ref = e["valueFrom"]["fieldRef"];
+      if (core::jsonString(ref, {"apiVersion"}) == "v1") ref.erase("apiVersion");
+    }
+    out[i] = e;
+  }
   return out;
 }
 

@@ -215,5 +215,22 @@ TEST(AuditRollbackPatch, WithoutACurrentSpecNullsWhatTheRevisionLacks) {
   EXPECT_EQ(patch.at("spec").at("image").as_string(), "reg/m:1");
 }
 
+// Seen in the demo: a downward-API env var read back from the live Deployment carried the
+// apiVersion the API server defaults, and every rollout listed it as changed.
+TEST(AuditRevisionSpec, TheDefaultedFieldRefApiVersionIsNotAChange) {
+  api::MLModel m;
+  m.metadata.name = "iris";
+  m.metadata.ns = "demo";
+  m.spec.image = "reg/iris:1";
+  m.spec.version = "1";
+  m.spec.env = Json::parse(
+      R"([{"name":"POD_NAMESPACE","valueFrom":{"fieldRef":{"fieldPath":"metadata.namespace"}}}])");
+  Json live = controller::desiredDeployment(m, "reg/iris@sha256:" + std::string(64, 'a'));
+  live["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["fieldRef"]
+      ["apiVersion"] = Json::string("v1");
+  EXPECT_EQ(audit::revisionSpecOfDeployment(live, "reg/iris:1", "1").serialize(),
+            audit::revisionSpec(m.spec).serialize());
+}
+
 }  // namespace
 }  // namespace mlmodel
