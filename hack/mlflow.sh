@@ -8,22 +8,25 @@
 #                                 MLFLOW_URL=... and MLFLOW_PID=...
 #   hack/mlflow.sh stop DIR       stop the server started in DIR
 # MLFLOW_HOST (default 127.0.0.1) is the address it listens on: the demo uses the real
-# node's bridge address, where the operator's pod reaches it.
+# node's bridge address, where the operator's pod reaches it. MLFLOW_ADMIN_PASSWORD set:
+# MLflow's basic-auth app, user `admin` with that password (every request needs
+# credentials; new users read by default).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VENV="$CACHE_ROOT/mlflow-$MLFLOW_VERSION"
+# [auth]: the basic-auth app (Flask-WTF), for the tests of credentials.
+REQUIREMENT="mlflow[auth]==$MLFLOW_VERSION"
 
 install() {
-  if [ -x "$VENV/bin/mlflow" ] && [ -f "$VENV/.installed" ]; then
+  if [ -x "$VENV/bin/mlflow" ] && [ "$(cat "$VENV/.installed" 2>/dev/null)" = "$REQUIREMENT" ]; then
     return 0
   fi
-  log "installing mlflow==$MLFLOW_VERSION into $VENV (once; later runs reuse it)"
-  rm -rf "$VENV"
+  log "installing $REQUIREMENT into $VENV (once; later runs reuse it)"
   mkdir -p "$CACHE_ROOT"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "mlflow==$MLFLOW_VERSION"
-  touch "$VENV/.installed"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$REQUIREMENT"
+  echo "$REQUIREMENT" >"$VENV/.installed"
 }
 
 start() {
@@ -32,9 +35,19 @@ start() {
   mkdir -p "$dir"
   local port=${2:-} host=${MLFLOW_HOST:-127.0.0.1}
   [ -n "$port" ] || port=$(free_ports 1)
+  local app=()
+  if [ -n "${MLFLOW_ADMIN_PASSWORD:-}" ]; then
+    app=(--app-name basic-auth)
+    printf '[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///%s/auth.db\nadmin_username = admin\nadmin_password = %s\nauthorization_function = mlflow.server.auth:authenticate_request_basic_auth\n' \
+      "$dir" "$MLFLOW_ADMIN_PASSWORD" >"$dir/basic_auth.ini"
+    export MLFLOW_AUTH_CONFIG_PATH="$dir/basic_auth.ini"
+    # Its CSRF protection wants a fixed key; a random one per server is enough here.
+    MLFLOW_FLASK_SERVER_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    export MLFLOW_FLASK_SERVER_SECRET_KEY
+  fi
   # --workers 1 and no telemetry: a small server that sends nothing off this machine.
   MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
-    setsid "$VENV/bin/mlflow" server --host "$host" --port "$port" --workers 1 \
+    setsid "$VENV/bin/mlflow" server "${app[@]}" --host "$host" --port "$port" --workers 1 \
     --backend-store-uri "sqlite:///$dir/mlflow.db" \
     --default-artifact-root "$dir/artifacts" >"$dir/mlflow.log" 2>&1 &
   local pid=$!

@@ -134,5 +134,33 @@ TEST_F(MlflowClientTest, AServerThatIsNotListeningIsUnavailable) {
   EXPECT_EQ(v.error().reason, mlflow::kReasonUnavailable);
 }
 
+// MLflow's basic-auth app (mlflow[auth]): every request needs credentials.
+TEST(MlflowBasicAuth, CredentialsAreSentAndAMissingOrWrongOneIsUnauthorized) {
+  const char* url = std::getenv("MLFLOW_AUTH_URL");
+  const char* password = std::getenv("MLFLOW_AUTH_PASSWORD");
+  ASSERT_TRUE(url && password) << "run through tests/integration/mlflow.sh";
+  auto admin = mlflow::Client::create({.address = url, .username = "admin", .password = password});
+  ASSERT_TRUE(admin);
+  // Authenticated: MLflow looks the model up (there is none).
+  auto v = admin.value()->byAlias("fraud", "champion");
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().reason, mlflow::kReasonModelNotFound) << v.error().message;
+
+  auto anonymous = mlflow::Client::create({.address = url});
+  auto a = anonymous.value()->byAlias("fraud", "champion");
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().reason, mlflow::kReasonUnauthorized);
+  EXPECT_NE(a.error().message.find("HTTP 401"), std::string::npos) << a.error().message;
+  EXPECT_NE(a.error().message.find("it wants credentials (authSecretRef)"), std::string::npos);
+  // MLflow's own page of advice is not quoted back.
+  EXPECT_EQ(a.error().message.find("authenticat"), std::string::npos) << a.error().message;
+
+  auto wrong = mlflow::Client::create({.address = url, .username = "admin", .password = "nope"});
+  auto w = wrong.value()->byAlias("fraud", "champion");
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().reason, mlflow::kReasonUnauthorized);
+  EXPECT_NE(w.error().message.find("check the credentials in authSecretRef"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mlmodel
