@@ -161,6 +161,8 @@ int run(const plugin::Invocation& a) {
   if (a.command == "rollback") {
     auto body = plugin::rollbackPatch(m.value(), a.revision, cli.revisions(a.name));
     if (!body) return Cli::fail(body.error().message);
+    // Fields added since are nulled: only against the spec that was read (409 otherwise).
+    body.value()["metadata"]["resourceVersion"] = m.value().at("metadata").at("resourceVersion");
     const Json& spec = body.value().at("spec");
     const std::string what = spec.has_string_field("image") ? spec.at("image").as_string()
                              : spec.has_object_field("mlflow")

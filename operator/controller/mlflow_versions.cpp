@@ -10,6 +10,7 @@ namespace {
 constexpr auto kClientReuse = std::chrono::minutes(1);
 constexpr size_t kMaxClients = 256;
 constexpr size_t kMaxVersions = 8192;
+constexpr auto kErrorReuse = std::chrono::seconds(5);
 
 std::string clientKey(const std::string& ns, const api::MlflowSpec& s) {
   return ns + "\n" + s.address + "\n" + s.authSecret + "\n" + s.caSecret;
@@ -68,18 +69,34 @@ core::Result<mlflow::ModelVersion> MlflowVersions::lookup(const std::string& ns,
     if (it != versions_.end() && now - it->second.read < spec.interval) {
       return it->second.version;
     }
+    auto err = errors_.find(key);
+    if (err != errors_.end() && now - err->second.read < kErrorReuse) return err->second.error;
   }
   auto c = clientFor(ns, spec);
   if (!c) return c.error();
   auto v = spec.alias.empty() ? c.value()->byVersion(spec.model, spec.version)
                               : c.value()->byAlias(spec.model, spec.alias);
-  if (!v) return v.error();  // not kept: the next attempt asks again
+  if (!v) {
+    // Kept briefly, so reconciles in between (pods, a canary's steps) do not each wait on
+    // an MLflow that is down.
+    std::lock_guard<std::mutex> lock(mu_);
+    trim(errors_, now, kErrorReuse, kMaxVersions, [](const CachedError& e) { return e.read; });
+    errors_[key] = {v.error(), now};
+    return v.error();
+  }
+  // Only what a reconcile reads is kept: the image tag, not every tag and alias.
+  mlflow::ModelVersion kept = v.value();
+  const std::string image = kept.tag(spec.imageTag);
+  kept.tags.clear();
+  if (!image.empty() && image.size() <= 512) kept.tags.emplace_back(spec.imageTag, image);
+  kept.aliases.clear();
   std::lock_guard<std::mutex> lock(mu_);
+  errors_.erase(key);
   // Entries live as long as their own spec's interval; an hour bounds the rest.
   trim(versions_, now, std::chrono::hours(1), kMaxVersions,
        [](const CachedVersion& e) { return e.read; });
-  versions_[key] = {v.value(), now};
-  return v;
+  versions_[key] = {kept, now};
+  return kept;
 }
 
 core::Status MlflowVersions::tag(const std::string& ns, const api::MlflowSpec& spec,

@@ -26,9 +26,9 @@ class VersionSource {
 };
 
 // MLflow over its REST API, with credentials from the spec's Secrets. A lookup is reused
-// for spec.interval, so reconciles between two reads (pod changes, our own status writes)
-// cost MLflow nothing; clients are rebuilt every minute so rotated Secrets take effect.
-// Both caches are bounded: keys are chosen by tenants. Thread-safe.
+// for spec.interval (a failed one for 5 s), so reconciles between two reads (pod changes, our own
+// status writes) cost MLflow nothing; clients are rebuilt every minute so rotated Secrets take
+// effect. Both caches are bounded: keys are chosen by tenants. Thread-safe.
 class MlflowVersions final : public VersionSource {
  public:
   MlflowVersions(kube::Client& client, const core::Clock& clock,
@@ -52,12 +52,17 @@ class MlflowVersions final : public VersionSource {
     mlflow::ModelVersion version;
     core::SteadyTime read;
   };
+  struct CachedError {
+    core::Error error;
+    core::SteadyTime read;
+  };
   kube::Client& client_;
   const core::Clock& clock_;
   const mlflow::TransportFactory transports_;
   std::mutex mu_;
   std::map<std::string, CachedClient> clients_;
   std::map<std::string, CachedVersion> versions_;
+  std::map<std::string, CachedError> errors_;
 };
 
 }  // namespace mlmodel::controller

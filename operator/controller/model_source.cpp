@@ -1,5 +1,6 @@
 #include "controller/model_source.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "core/json_read.h"
@@ -36,8 +37,10 @@ std::optional<Previous> previousFor(const api::MLModel& model) {
 core::Result<std::string> imageOf(const api::MlflowSpec& spec, const mlflow::ModelVersion& v) {
   const std::string what = "version " + v.version + " of registered model " + spec.model;
   if (v.status != "READY") {
-    return core::Error{what + " is " + (v.status.empty() ? "not READY" : v.status) +
-                           ", not READY: it cannot be deployed yet",
+    // MLflow's own words only: a reply's text is never quoted.
+    const bool known = v.status == "PENDING_REGISTRATION" || v.status == "FAILED_REGISTRATION";
+    return core::Error{what + " is " + (known ? v.status + ", not READY" : "not READY") +
+                           ": it cannot be deployed yet",
                        0, kReasonVersionNotReady};
   }
   const std::string image =
@@ -49,9 +52,12 @@ core::Result<std::string> imageOf(const api::MlflowSpec& spec, const mlflow::Mod
                        0, kReasonNoImage};
   }
   if (auto ref = registry::parseImageReference(image); !ref) {
-    return core::Error{
-        what + ": its image \"" + image + "\" is not an image reference: " + ref.error().message, 0,
-        kReasonNoImage};
+    return core::Error{what + ": its " +
+                           (spec.imageTemplate.empty() ? "tag `" + spec.imageTag + "`"
+                                                       : std::string("imageTemplate")) +
+                           " does not give an image reference such as "
+                           "registry.example/models/fraud:7",
+                       0, kReasonNoImage};
   }
   return image;
 }
@@ -109,6 +115,11 @@ core::Duration nextRead(const api::MlflowSpec& spec, const std::string& key) {
   if (spread.count() <= 0) return interval;
   return interval +
          core::Duration(std::hash<std::string>{}(key) % static_cast<size_t>(spread.count()));
+}
+
+core::Duration retryRead(const api::MlflowSpec& spec) {
+  return std::min<core::Duration>(std::chrono::duration_cast<core::Duration>(spec.interval),
+                                  std::chrono::seconds(30));
 }
 
 std::string writeBackKey(const api::MLModel& model) {

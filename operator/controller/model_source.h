@@ -42,6 +42,11 @@ SourcedVersion resolveSource(const api::MLModel& model, VersionSource& source,
 // chosen by the model's key, so that models created together do not read together.
 core::Duration nextRead(const api::MlflowSpec& spec, const std::string& key);
 
+// How soon a read that failed is tried again while the last version keeps running: the
+// interval, at most 30 s (the lookups' own error cache keeps MLflow from being hammered
+// by reconciles in between).
+core::Duration retryRead(const api::MlflowSpec& spec);
+
 // The MLflow tag that writeBack sets on a version, and its value for a history entry.
 std::string writeBackKey(const api::MLModel& model);
 std::string writeBackValue(const rollout::HistoryEntry& e);

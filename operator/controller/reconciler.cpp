@@ -90,6 +90,11 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   if (!mon) return refuse(*obj, mon.error());
   static const TrustPolicy kOpen;
   const TrustPolicy& policy = deps_.policy ? *deps_.policy : kOpen;
+  if (status_.ownWritePending(key, model.metadata.resourceVersion)) {
+    // Our last status write has not reached the cache yet: wait for it (and read MLflow,
+    // and say what it answered, once that write is seen).
+    return kube::WorkResult::requeueAfter(std::chrono::milliseconds(250));
+  }
   std::optional<SourcedVersion> sourced;
   if (model.spec.mlflow) {
     if (!deps_.versions) {
@@ -101,13 +106,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
     sourced = source(model);
     if (sourced->image.empty()) return unresolved(model, *sourced->error);
   }
-  if (auto v = api::validate(model); !v) return refuse(*obj, v.error());
+  if (auto v = api::validate(model); !v) return refuseSourced(*obj, model, sourced, v.error());
   if (auto a = admit(policy, model.spec, ro.value(), mon.value()); !a) {
-    return refuse(*obj, a.error());
-  }
-  if (status_.ownWritePending(key, model.metadata.resourceVersion)) {
-    // Our last status write has not reached the cache yet: wait for it.
-    return kube::WorkResult::requeueAfter(std::chrono::milliseconds(250));
+    return refuseSourced(*obj, model, sourced, a.error());
   }
 
   const Observed seen{readDeployment(deps_.deployments->get(key)),
@@ -139,7 +140,9 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
   // A plan that could not be applied is not stored: the next attempt plans again.
   const bool failed = image.error || applied.error;
   const rollout::Plan* stored = plan && !applied.error ? &*plan : nullptr;
-  if (sourced && stored && model.spec.mlflow->writeBack) writeBack(model, stored->status, *sourced);
+  if (sourced && !sourced->error && stored && model.spec.mlflow->writeBack) {
+    writeBack(model, stored->status, *sourced);
+  }
   const PodWatch::Check pods =
       failed ? PodWatch::Check{} : pods_.check(model, seen.stable, applied.stable);
   const Json status = buildModelStatus({.model = &model,
@@ -182,7 +185,14 @@ kube::WorkResult Reconciler::reconcile(const std::string& key) {
                    describe(*pods.problem));
     }
   }
-  if (failed || (sourced && sourced->error)) return kube::WorkResult::retry();
+  if (failed) return kube::WorkResult::retry();
+  if (sourced && sourced->error) {
+    // What runs is the last version resolved: MLflow is asked again soon, but the plan's
+    // own pace (a pause, an analysis round) is kept, not a growing backoff's.
+    const core::Duration again = retryRead(*model.spec.mlflow);
+    return kube::WorkResult::requeueAfter(revisit ? std::min<core::Duration>(*revisit, again)
+                                                  : again);
+  }
   if (revisit) return kube::WorkResult::requeueAfter(*revisit);
   return kube::WorkResult::success();
 }
@@ -209,6 +219,21 @@ kube::WorkResult Reconciler::refuse(const Json& object, const core::Error& error
     }
   }
   return kube::WorkResult::success();
+}
+
+kube::WorkResult Reconciler::refuseSourced(const Json& object, const api::MLModel& model,
+                                           const std::optional<SourcedVersion>& sourced,
+                                           core::Error error) {
+  if (!sourced) return refuse(object, error);
+  // The spec names no image: say whose image was refused. And MLflow may move on to a
+  // version that can run, with no edit of the model to tell us: read it again.
+  const std::string prefix = "spec.image: ";
+  if (error.message.rfind(prefix, 0) == 0) error.message.erase(0, prefix.size());
+  error.message = "spec.mlflow: the image of MLflow version " + sourced->version + " (" +
+                  sourced->image + "): " + error.message;
+  refuse(object, error);
+  return kube::WorkResult::requeueAfter(
+      nextRead(*model.spec.mlflow, model.metadata.ns + "/" + model.metadata.name));
 }
 
 kube::WorkResult Reconciler::unresolved(const api::MLModel& model, const core::Error& error) {
@@ -272,9 +297,12 @@ void Reconciler::recordRevisions(const api::MLModel& model, const rollout::Rollo
 
 void Reconciler::writeBack(const api::MLModel& model, const rollout::RolloutStatus& rs,
                            SourcedVersion& sourced) {
-  auto newest =
-      std::find_if(rs.history.rbegin(), rs.history.rend(),
-                   [](const rollout::HistoryEntry& e) { return !e.revision.mlflow.empty(); });
+  // Only outcomes of versions of the model the spec names now: a version number means
+  // nothing in another registered model.
+  const std::string& registered = model.spec.mlflow->model;
+  auto newest = std::find_if(
+      rs.history.rbegin(), rs.history.rend(),
+      [&](const rollout::HistoryEntry& e) { return e.revision.mlflow.model == registered; });
   if (newest == rs.history.rend() || !sourced.status.is_object()) return;
   const std::string mark = reportedMark(*newest);
   if (core::jsonString(sourced.status, {"reported"}) == mark) return;

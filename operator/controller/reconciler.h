@@ -85,6 +85,10 @@ class Reconciler {
   // A spec that cannot be acted on: Stalled with `error`'s reason, and no retry (the next
   // edit enqueues the model again).
   kube::WorkResult refuse(const Json& object, const core::Error& error);
+  // A refusal after spec.mlflow resolved: worded for the MLflow version, and read again on
+  // its interval (MLflow may move to a version that can run).
+  kube::WorkResult refuseSourced(const Json& object, const api::MLModel& model,
+                                 const std::optional<SourcedVersion>& sourced, core::Error error);
   // spec.mlflow resolved to nothing that can run: say why, apply nothing, retry.
   kube::WorkResult unresolved(const api::MLModel& model, const core::Error& error);
   // Reads spec.mlflow's version into the model's image and version; says when the alias

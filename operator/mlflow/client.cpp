@@ -2,6 +2,7 @@
 
 #include <cpprest/json.h>
 
+#include <algorithm>
 #include <set>
 
 #include "core/base_url.h"
@@ -51,14 +52,28 @@ std::string ModelVersion::tag(const std::string& key) const {
   return "";
 }
 
+namespace {
+
+// MLflow numbers versions 1, 2, ...: anything else did not come from MLflow.
+bool isVersionNumber(const std::string& v) {
+  return !v.empty() && v.size() <= 20 && v[0] != '0' &&
+         std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// What a reply may put into status: run ids are 32 hex digits, sources URIs. Longer ones
+// are dropped rather than let a server inflate every history entry.
+std::string bounded(std::string s, size_t max) { return s.size() <= max ? s : std::string(); }
+
+}  // namespace
+
 std::optional<ModelVersion> decodeModelVersion(const Json& v) {
   ModelVersion m;
   m.name = core::jsonString(v, {"name"});
   m.version = core::jsonString(v, {"version"});
-  if (m.name.empty() || m.version.empty()) return std::nullopt;
+  if (m.name.empty() || !isVersionNumber(m.version)) return std::nullopt;
   m.status = core::jsonString(v, {"status"});
-  m.runId = core::jsonString(v, {"run_id"});
-  m.source = core::jsonString(v, {"source"});
+  m.runId = bounded(core::jsonString(v, {"run_id"}), 64);
+  m.source = bounded(core::jsonString(v, {"source"}), 1024);
   if (const Json* tags = core::jsonFind(v, {"tags"}); tags && tags->is_array()) {
     for (const auto& t : tags->as_array()) {
       const std::string key = core::jsonString(t, {"key"});

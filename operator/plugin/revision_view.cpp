@@ -42,15 +42,27 @@ const Json* valueAt(const Json& spec, const std::string& path) {
   const Json* v = &spec;
   std::string rest = path.rfind("spec.", 0) == 0 ? path.substr(5) : path;
   while (!rest.empty() && v) {
-    const size_t dot = rest.find('.');
-    std::string part = rest.substr(0, dot);
-    rest = dot == std::string::npos ? "" : rest.substr(dot + 1);
-    std::string key;
-    if (const size_t br = part.find('['); br != std::string::npos && part.back() == ']') {
-      key = part.substr(br + 1, part.size() - br - 2);
-      part = part.substr(0, br);
+    // Keys may hold dots themselves (nvidia.com/gpu, kubernetes.io/os): take the longest
+    // key of this object that the path continues from.
+    std::string part;
+    if (v->is_object()) {
+      for (const auto& [k, _] : v->as_object()) {
+        const bool fits = rest.rfind(k, 0) == 0 && (rest.size() == k.size() ||
+                                                    rest[k.size()] == '.' || rest[k.size()] == '[');
+        if (fits && k.size() > part.size()) part = k;
+      }
     }
-    v = v->is_object() && v->has_field(part) ? &v->at(part) : nullptr;
+    if (part.empty()) return nullptr;
+    rest = rest.substr(part.size());
+    std::string key;
+    if (!rest.empty() && rest[0] == '[') {
+      const size_t close = rest.find(']');
+      if (close == std::string::npos) return nullptr;
+      key = rest.substr(1, close - 1);
+      rest = rest.substr(close + 1);
+    }
+    if (!rest.empty() && rest[0] == '.') rest = rest.substr(1);
+    v = &v->at(part);
     if (v && !key.empty()) {
       const Json* found = nullptr;
       if (v->is_array()) {
@@ -145,6 +157,9 @@ core::Result<Json> rollbackPatch(const Json& model, int revision, const Revision
     patch["spec"]["version"] = Json::null();
     patch["spec"]["mlflow"]["alias"] = Json::null();
     patch["spec"]["mlflow"]["version"] = Json::string(v);
+    // The version number is the revision's registered model's.
+    patch["spec"]["mlflow"]["model"] =
+        Json::string(core::jsonString(*e.value(), {"mlflow", "model"}));
   }
   return patch;
 }

@@ -95,5 +95,18 @@ TEST(MlflowClient, ABadAddressOrTwoKindsOfCredentialsAreRefusedAtOnce) {
       mlflow::kReasonInvalid);
 }
 
+TEST(MlflowClient, WhatCannotBeAnMlflowVersionIsRefusedAndLongFieldsAreDropped) {
+  EXPECT_FALSE(
+      mlflow::decodeModelVersion(web::json::value::parse(R"({"name":"f","version":"v7"})")));
+  EXPECT_FALSE(
+      mlflow::decodeModelVersion(web::json::value::parse(R"({"name":"f","version":"07"})")));
+  auto big = web::json::value::parse(R"({"name":"f","version":"7","run_id":"r"})");
+  big["source"] = web::json::value::string(std::string(5000, 's'));
+  auto v = mlflow::decodeModelVersion(big);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->runId, "r");
+  EXPECT_EQ(v->source, "");
+}
+
 }  // namespace
 }  // namespace mlmodel

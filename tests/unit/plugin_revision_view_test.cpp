@@ -80,6 +80,7 @@ TEST(PluginRevisions, RollbackOfAnMlflowModelPinsTheRevisionsMlflowVersion) {
   EXPECT_TRUE(s.at("image").is_null());
   EXPECT_TRUE(s.at("mlflow").at("alias").is_null());
   EXPECT_EQ(s.at("mlflow").at("version").as_string(), "3");
+  EXPECT_EQ(s.at("mlflow").at("model").as_string(), "fraud");
   auto notFromMlflow = rollbackPatch(current, 1, kSpecs);
   ASSERT_FALSE(notFromMlflow);
   EXPECT_NE(notFromMlflow.error().message.find("did not come from MLflow"), std::string::npos);
@@ -91,6 +92,22 @@ TEST(PluginRevisions, HistoryShowsWhoWhatAndWhy) {
   EXPECT_NE(t.find("helm (flux:Kustomization apps/models)"), std::string::npos) << t;
   EXPECT_NE(t.find("env[LOG].value,image"), std::string::npos) << t;
   EXPECT_NE(t.find("ML-42"), std::string::npos) << t;
+}
+
+TEST(PluginRevisions, DiffFindsValuesUnderKeysWithDots) {
+  const RevisionSpecs specs = revisionSpecsOf(
+      {revision("h1", R"({"image":"a:1","resources":{"limits":{"nvidia.com/gpu":"1"}},
+         "nodeSelector":{"kubernetes.io/os":"linux"}})"),
+       revision("h2", R"({"image":"a:1","resources":{"limits":{"nvidia.com/gpu":"2"}},
+         "nodeSelector":{"kubernetes.io/os":"windows"}})")});
+  auto d = revisionDiff(model("{}"), 1, 2, specs);
+  ASSERT_TRUE(d);
+  EXPECT_NE(d.value().find("spec.nodeSelector.kubernetes.io/os: \"linux\" -> \"windows\""),
+            std::string::npos)
+      << d.value();
+  EXPECT_NE(d.value().find("spec.resources.limits.nvidia.com/gpu: \"1\" -> \"2\""),
+            std::string::npos)
+      << d.value();
 }
 
 }  // namespace

@@ -713,7 +713,10 @@ TEST_F(ReconcilerTest, MlflowDownKeepsTheLastVersionRunningAndSaysSo) {
   const size_t before = transport->requests().size();
   transport->respond(200, "{}");
   auto r = reconciler->reconcile("ml/fraud");
-  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRetry);
+  // Asked again within the interval (30 s at most), not on a growing backoff that would
+  // also hold up the plan's own steps.
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter);
+  EXPECT_LE(r.after, std::chrono::seconds(30));
   const auto all = transport->requests();
   const std::vector<http::Request> reqs(all.begin() + static_cast<long>(before), all.end());
   EXPECT_FALSE(appliedDeployment(reqs, "fraud")) << "the running Deployment is left alone";
@@ -898,6 +901,68 @@ TEST_F(ReconcilerTest, ARolloutStoresBothRevisionsSpecsAsControllerRevisions) {
             "MLModel");
   const auto said = reasons();
   EXPECT_EQ(std::count(said.begin(), said.end(), "RevisionNotRecorded"), 0);
+}
+
+// Review findings: a version's outcome is written back to its own registered model only;
+// a version whose image the policy refuses is read again on the interval (MLflow may move
+// on), and the refusal names the MLflow version, not a spec.image the user never wrote.
+TEST_F(ReconcilerTest, WriteBackNeverTagsAnotherRegisteredModelsVersion) {
+  versions.at("7");
+  auto status = firstPass(kAliasSpec);
+  ASSERT_EQ(versions.tags.size(), 1u);
+  // The spec now names another registered model: its version 7 is not ours.
+  const std::string other = R"({"replicas":2,"mlflow":{"address":"http://mlflow:5000",
+      "model":"fraud-v2","alias":"champion","interval":"1m","writeBack":true}})";
+  status.erase("mlflow");
+  putModel(other, status);
+  versions.error = core::Error{"down", 0, mlflow::kReasonUnavailable};
+  transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(versions.tags.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, AVersionWhoseImageThePolicyRefusesIsReadAgainOnTheInterval) {
+  controller::TrustPolicy policy;
+  policy.registries = registry::AllowedRegistries::parse({"other.example"}).value();
+  deps.policy = &policy;
+  reconciler = std::make_unique<controller::Reconciler>(deps);
+  versions.at("7");
+  putModel(kAliasSpec);
+  transport->respond(200, "{}");
+  auto r = reconciler->reconcile("ml/fraud");
+  EXPECT_EQ(r.kind, kube::WorkResult::Kind::kRequeueAfter);
+  EXPECT_GE(r.after, std::chrono::minutes(1));
+  const std::string msg = conditionField(lastStatusPatch(), "Stalled", "message");
+  EXPECT_EQ(msg.rfind("spec.mlflow: the image of MLflow version 7 (reg:5000/models/fraud:7): ", 0),
+            0u)
+      << msg;
+  EXPECT_EQ(conditionField(lastStatusPatch(), "Stalled", "reason"), "RegistryNotAllowed");
+}
+
+TEST_F(ReconcilerTest, AStaleChangeCauseDoesNotExplainAnAliasMove) {
+  versions.at("7");
+  firstPass(kAliasSpec);
+  putDeployment("reg:5000/models/fraud@sha256:" + std::string(64, 'a'), 2);
+  putModel(kAliasSpec, lastStatusPatch());
+  auto m = *models.get("ml/fraud");
+  m["metadata"]["annotations"] = Json::parse(R"({"kubernetes.io/change-cause":"old ticket"})");
+  m["metadata"]["managedFields"] = Json::parse(
+      R"([{"manager":"helm","operation":"Update","time":"2026-11-30T01:00:00Z","fieldsV1":{"f:spec":{}}}])");
+  models.upsert("ml/fraud", m);
+  // Status no longer remembers the version before (a write it was in failed): the fields
+  // alone tell that MLflow made the change.
+  auto st = m.at("status");
+  st.erase("mlflow");
+  m["status"] = st;
+  models.upsert("ml/fraud", m);
+  versions.at("8");
+  for (int i = 0; i < 3; ++i) transport->respond(200, "{}");
+  reconciler->reconcile("ml/fraud");
+  const auto status = lastStatusPatch();
+  ASSERT_EQ(status.at("history").size(), 2u) << status.serialize();
+  const auto& change = status.at("history").at(1).at("change");
+  EXPECT_EQ(change.at("by").as_string(), "mlflow");
+  EXPECT_EQ(change.at("cause").as_string(), "MLflow fraud version 8 (alias champion), run run-8");
 }
 
 }  // namespace
