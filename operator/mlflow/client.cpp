@@ -62,7 +62,9 @@ bool isVersionNumber(const std::string& v) {
 
 // What a reply may put into status: run ids are 32 hex digits, sources URIs. Longer ones
 // are dropped rather than let a server inflate every history entry.
-std::string bounded(std::string s, size_t max) { return s.size() <= max ? s : std::string(); }
+std::string bounded(const std::string& s, size_t max) {
+  return s.size() <= max ? s : std::string();
+}
 
 }  // namespace
 
