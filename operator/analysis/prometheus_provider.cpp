@@ -118,11 +118,8 @@ PrometheusProvider::PrometheusProvider(PrometheusOptions options, std::string ba
     : options_(std::move(options)),
       baseUrl_(std::move(baseUrl)),
       pathPrefix_(std::move(pathPrefix)),
-      authorization_(!options_.bearerToken.empty() ? "Bearer " + options_.bearerToken
-                     : !options_.username.empty()
-                         ? "Basic " +
-                               core::base64Encode(options_.username + ":" + options_.password)
-                         : std::string()),
+      authorization_(
+          core::authorizationValue(options_.bearerToken, options_.username, options_.password)),
       transport_(std::move(transport)) {}
 
 std::string PrometheusProvider::authDescription() const {

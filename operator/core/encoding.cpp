@@ -83,4 +83,11 @@ std::string excerpt(std::string_view body, size_t limit) {
   return s;
 }
 
+std::string authorizationValue(const std::string& bearerToken, const std::string& username,
+                               const std::string& password) {
+  if (!bearerToken.empty()) return "Bearer " + bearerToken;
+  if (!username.empty()) return "Basic " + base64Encode(username + ":" + password);
+  return "";
+}
+
 }  // namespace mlmodel::core

@@ -12,6 +12,10 @@ namespace mlmodel::core {
 // tolerated. Errors say what is wrong and where.
 Result<std::string> base64Decode(std::string_view in);
 std::string base64Encode(std::string_view in);
+// An Authorization header value: "Bearer <token>" when a token is given, else "Basic
+// base64(user:password)" when a user is, else "". For the clients of servers a spec names.
+std::string authorizationValue(const std::string& bearerToken, const std::string& username,
+                               const std::string& password);
 
 // Percent-encodes everything outside RFC 3986's unreserved set (for query values).
 std::string urlEncode(std::string_view in);

@@ -114,11 +114,8 @@ Client::Client(ClientOptions options, std::string prefix,
                std::unique_ptr<http::Transport> transport)
     : options_(std::move(options)),
       prefix_(std::move(prefix)),
-      authorization_(!options_.bearerToken.empty() ? "Bearer " + options_.bearerToken
-                     : !options_.username.empty()
-                         ? "Basic " +
-                               core::base64Encode(options_.username + ":" + options_.password)
-                         : std::string()),
+      authorization_(
+          core::authorizationValue(options_.bearerToken, options_.username, options_.password)),
       transport_(std::move(transport)) {}
 
 core::Result<http::Response> Client::call(http::Request req, const std::string& what) {

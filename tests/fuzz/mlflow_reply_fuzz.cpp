@@ -7,29 +7,11 @@
 #include "controller/model_source.h"
 #include "fuzz_input.h"
 #include "mlflow/client.h"
+#include "reply_transport.h"
 
 namespace {
 
 using namespace mlmodel;
-
-class ReplyTransport final : public http::Transport {
- public:
-  ReplyTransport(int status, std::string body) : status_(status), body_(std::move(body)) {}
-  core::Result<http::Response> send(const http::Request&) override {
-    http::Response r;
-    r.status = status_;
-    r.headers["content-type"] = "application/json";
-    r.body = body_;
-    return r;
-  }
-  core::Result<http::StreamResponse> stream(const http::Request&) override {
-    return core::Error{"not used"};
-  }
-
- private:
-  int status_;
-  std::string body_;
-};
 
 // MLflow as the reconciler reads it, answering with the fuzzed client.
 class ClientVersions final : public controller::VersionSource {
@@ -58,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto client = mlflow::Client::create(
       {.address = "http://mlflow.fuzz:5000"},
       [&](const std::string&, const http::TlsOptions&) -> std::unique_ptr<http::Transport> {
-        return std::make_unique<ReplyTransport>(status, body);
+        return std::make_unique<fuzz::ReplyTransport>(status, body);
       });
   fuzz::check(client.ok(), "client not created");
   (void)client.value()->byVersion("fraud", "7");

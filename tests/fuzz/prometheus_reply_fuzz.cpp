@@ -4,30 +4,11 @@
 
 #include "analysis/prometheus_provider.h"
 #include "fuzz_input.h"
+#include "reply_transport.h"
 
 namespace {
 
 using namespace mlmodel;
-
-// Answers every query with the fuzz input.
-class ReplyTransport final : public http::Transport {
- public:
-  ReplyTransport(int status, std::string body) : status_(status), body_(std::move(body)) {}
-  core::Result<http::Response> send(const http::Request&) override {
-    http::Response r;
-    r.status = status_;
-    r.headers["content-type"] = "application/json";
-    r.body = body_;
-    return r;
-  }
-  core::Result<http::StreamResponse> stream(const http::Request&) override {
-    return core::Error{"not used"};
-  }
-
- private:
-  int status_;
-  std::string body_;
-};
 
 }  // namespace
 
@@ -39,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto provider = analysis::PrometheusProvider::create(
       {.address = "http://prometheus.fuzz:9090"},
       [&](const std::string&, const http::TlsOptions&) -> std::unique_ptr<http::Transport> {
-        return std::make_unique<ReplyTransport>(status, body);
+        return std::make_unique<fuzz::ReplyTransport>(status, body);
       });
   fuzz::check(provider.ok(), "provider not created");
   (void)provider.value()->query("sum(rate(model_requests_total[1m]))");
