@@ -20,6 +20,15 @@
 #   BENCH_OPERATOR_ARGS="..."  extra operator flags (e.g. --workers 8)
 #   BENCH_KEEP_LOGS=1          keep the operator logs and metrics (the path is printed)
 #   BENCH_SKIP_FLOOR=1         only the operator's runs (to look into its figures)
+#   BENCH_PEER_BINARY=PATH     a peer operator measured beside ours in the same invocation
+#                              (e.g. the Go controller-runtime peer of shared/peer, built
+#                              with go build): for each N, after ours, the same run with
+#                              the peer on a fresh cluster of its own (shared: a namespace of
+#                              its own); it is given ours' flags (--namespace,
+#                              --insecure-registry, --log-level, --metrics-bind-address,
+#                              --health-probe-bind-address) and must serve
+#                              rest_client_requests_total{method} on /metrics and /readyz
+#   BENCH_PEER_ARGS="..."      extra peer flags (BENCH_OPERATOR_ARGS is ours only)
 #   shared only: BENCH_QUIET_TIMEOUT=120 (waits for the controller-manager's queues to
 #   drain before each run, fails after), BENCH_DRAIN_TIMEOUT=600 (for a run's namespace)
 #
@@ -30,15 +39,27 @@
 # the pods. Readiness is followed by an informer (mlmodel_wait_ready: a list, then every
 # change), so it is seen when it happens and costs the cluster little. The operator's peak
 # RSS (VmHWM) and CPU time (utime + stime) are read once every model is Ready and the
-# operator has gone quiet, before it is stopped; its API requests come from its /metrics,
-# its Events from the API.
-# Prints one line per figure: bench: <name> <value> <unit>; details go to stderr.
+# operator has gone quiet, before it is stopped; its API requests come from its /metrics
+# (rest_client_requests_total; writes are its POST, PUT, PATCH and DELETE), its Events from
+# the API.
+# With BENCH_PEER_BINARY: the peer's run, measured the same way, then the ratios of ours to
+# the peer's.
+#
+# Prints one line per figure: bench: <name> <value> <unit>; details go to stderr. For each N:
+#   floor_models_N_ready_seconds
+#   operator_models_N_{ready_seconds, ready_ratio_to_floor, peak_rss, cpu_seconds,
+#     requests_per_model, writes_per_model, event_writes_per_model,
+#     writes_excluding_events_per_model}
+#   peer_models_N_...          the same figures for the peer
+#   operator_to_peer_models_N_{cpu, peak_rss, ready_seconds, requests,
+#     writes}_ratio             ours over the peer's (none when the peer's is 0)
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_ROOT/hack/lib.sh"  # free_ports
 BUILD_DIR=${1:-$REPO_ROOT/build-release}
 OPERATOR=$BUILD_DIR/operator/mlmodel-operator
 WAIT_READY=$BUILD_DIR/tests/mlmodel_wait_ready
+PEER=${BENCH_PEER_BINARY:-}
 MODELS=${BENCH_MODELS:-1000 5000}
 MODE=${BENCH_CLUSTER:-private}
 QPS=${BENCH_CLIENT_QPS:-300}
@@ -57,6 +78,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }';
 [ -x "$WAIT_READY" ] || fail "no $WAIT_READY (cmake --build $BUILD_DIR --target mlmodel_wait_ready)"
 case $MODE in shared | private) ;; *) fail "BENCH_CLUSTER: private or shared, not '$MODE'" ;; esac
 for n in $MODELS; do [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"; done
+[ -z "$PEER" ] || [ -x "$PEER" ] || fail "BENCH_PEER_BINARY: no executable at '$PEER'"
 
 tmp=$(mktemp -d /tmp/operator_bench.XXXXXX)
 private=""     # the state directory of the private cluster while one runs
@@ -382,40 +404,69 @@ run_floor() {  # N LIMIT
   done_with "$ns"
 }
 
-run_operator() {  # N LIMIT
-  local n=$1 limit=$2 port hport log m
-  cluster_for "operator, N=$n" "$n"
-  new_namespace "op-$n"
+# requests_by_method FILE: "POST PUT PATCH DELETE GET WATCH TOTAL" of rest_client_requests_total
+# in a /metrics reply. Both operators label it {code, host, method}; client-go (the peer's
+# client) labels a watch GET, so its WATCH is 0 and its watches count among the GETs.
+requests_by_method() {
+  local v out=""
+  for v in POST PUT PATCH DELETE GET WATCH; do
+    out+="$(metric_sum "$1" "^rest_client_requests_total[{].*method=\"$v\"") "
+  done
+  echo "$out$(metric_sum "$1" '^rest_client_requests_total[{]')"
+}
+
+# delta_list BEFORE AFTER: the increases between two apiserver_writes outputs, by resource
+# and verb.
+delta_list() {
+  awk 'NR == FNR { b[$1 " " $2] = $3; next }
+    { d = $3 - b[$1 " " $2]; if (d > 0) printf "%s %s %d; ", $1, $2, d }' "$1" "$2"
+}
+
+# figure WHO N NAME VALUE UNIT: prints bench: WHO_models_N_NAME VALUE UNIT (VALUE with two
+# decimals) and keeps the unrounded VALUE for the ratios between the two operators.
+declare -A figures=()
+figure() {
+  figures[$1:$2:$3]=$4
+  echo "bench: ${1}_models_${2}_${3} $(fmt "$4") $5"
+}
+
+# run_operator WHO BINARY ARGS N LIMIT: one operator's run. WHO is the figures' prefix
+# ("operator" for ours, "peer" for BENCH_PEER_BINARY); ARGS, extra flags (word-split).
+run_operator() {
+  local who=$1 binary=$2 extra=$3 n=$4 limit=$5 port hport log m
+  cluster_for "$who, N=$n" "$n"
+  new_namespace "$([ "$who" = operator ] && echo op || echo "$who")-$n"
   read -r port hport <<<"$(free_ports 2)"
-  log="$tmp/operator-$n.log"
-  m="$tmp/metrics-$n"
+  log="$tmp/$who-$n.log"
+  m="$tmp/$who-metrics-$n"
   # shellcheck disable=SC2086
-  "$OPERATOR" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level warn \
+  "$binary" --namespace "$ns" --insecure-registry "$REGISTRY" --log-level warn \
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$hport" \
-    ${BENCH_OPERATOR_ARGS:-} >"$log" 2>&1 &
+    $extra >"$log" 2>&1 &
   op=$!
   local end=$((SECONDS + 30))
   until curl -sf "127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
-    kill -0 "$op" 2>/dev/null || fail "the operator exited: $(tail -n 5 "$log")"
-    [ $SECONDS -lt $end ] || fail "the operator was not ready within 30 s: $(tail -n 5 "$log")"
+    kill -0 "$op" 2>/dev/null || fail "the $who exited: $(tail -n 5 "$log")"
+    [ $SECONDS -lt $end ] || fail "the $who was not ready within 30 s: $(tail -n 5 "$log")"
     sleep 0.2
   done
   render_models "$n" >"$tmp/models.yaml"
   apiserver_writes >"$tmp/apiserver-before"
-  say "operator, N=$n: creating $n MLModels in $ns (operator pid $op)"
+  say "$who, N=$n: creating $n MLModels in $ns ($who $binary, pid $op)"
   local ok=1
-  timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels Ready "$limit" operator || ok=0
+  timed_create "$ns" "$tmp/models.yaml" "$n" mlmodels Ready "$limit" "$who" || ok=0
 
   # Let the work queue and the Event sender drain (bounded), then read the figures while
   # the operator still runs.
-  local prev=-1 cur
+  local prev=-1 cur quiet=0
   for _ in $(seq 1 20); do
     curl -sf "127.0.0.1:$port/metrics" >"$m" || break
-    cur=$(metric_sum "$m" '^rest_client_requests_total')
-    [ "$cur" = "$prev" ] && break
+    cur=$(metric_sum "$m" '^rest_client_requests_total[{]')
+    if [ "$cur" = "$prev" ]; then quiet=1; break; fi
     prev=$cur
     sleep 1
   done
+  [ $quiet = 1 ] || say "$who, N=$n: still sending requests 20 s after the last model turned Ready"
   local hwm ticks cpu events
   hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$op/status")
   ticks=$(cpu_ticks "$op")
@@ -424,68 +475,98 @@ run_operator() {  # N LIMIT
   events=$(kubectl -n "$ns" get events.v1.events.k8s.io --field-selector regarding.kind=MLModel \
     -o jsonpath='{range .items[*]}{.series.count}{"\n"}{end}' 2>/dev/null |
     awk '{ e++; if ($1 != "") s++ } END { printf "%d %d", e, s }')
+
   stop_operator
 
   if [ $ok = 1 ]; then
-    echo "bench: operator_models_${n}_ready_seconds $(fmt "$elapsed") s"
+    figure "$who" "$n" ready_seconds "$elapsed" s
     if [ -n "${floor_seconds:-}" ]; then
-      echo "bench: operator_models_${n}_ready_ratio_to_floor $(div "$elapsed" "$floor_seconds") x"
+      echo "bench: ${who}_models_${n}_ready_ratio_to_floor $(div "$elapsed" "$floor_seconds") x"
     fi
   else
-    say "FAIL: operator, N=$n: ${reached_count:-?} of $n models Ready after $(fmt "$elapsed") s; last log lines:"
+    say "FAIL: $who, N=$n: ${reached_count:-?} of $n models Ready after $(fmt "$elapsed") s; last log lines:"
     tail -n 20 "$log" >&2
     status=1
   fi
-  echo "bench: operator_models_${n}_peak_rss $(div "$hwm" 1024) MiB"
-  echo "bench: operator_models_${n}_cpu_seconds $(fmt "$cpu") s"
-  local total posts puts patches deletes gets watches writes
-  total=$(metric_sum "$m" '^rest_client_requests_total')
-  posts=$(metric_sum "$m" '^rest_client_requests_total.*method="POST"')
-  puts=$(metric_sum "$m" '^rest_client_requests_total.*method="PUT"')
-  patches=$(metric_sum "$m" '^rest_client_requests_total.*method="PATCH"')
-  deletes=$(metric_sum "$m" '^rest_client_requests_total.*method="DELETE"')
-  gets=$(metric_sum "$m" '^rest_client_requests_total.*method="GET"')
-  watches=$(metric_sum "$m" '^rest_client_requests_total.*method="WATCH"')
+  figure "$who" "$n" peak_rss "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')" MiB
+  figure "$who" "$n" cpu_seconds "$cpu" s
+  local r posts puts patches deletes gets watches total writes
+  read -r -a r <<<"$(requests_by_method "$m")"
+  posts=${r[0]} puts=${r[1]} patches=${r[2]} deletes=${r[3]} gets=${r[4]} watches=${r[5]} total=${r[6]}
   writes=$((posts + puts + patches + deletes))
-  echo "bench: operator_models_${n}_requests_per_model $(div "$total" "$n") req/model"
-  echo "bench: operator_models_${n}_writes_per_model $(div "$writes" "$n") writes/model"
-  # Events are the operator's only POSTs (apply and status are PATCHes); an Event with a
-  # series was PATCHed at least once after its create.
+  if [ "$((writes + gets + watches))" != "$total" ]; then
+    say "WARNING: $who, N=$n: of $total requests in rest_client_requests_total only" \
+      "$((writes + gets + watches)) have a method label of GET, WATCH, POST, PUT, PATCH or" \
+      "DELETE: the writes figures may be short (see the API server's writes below)"
+  fi
+  figure "$who" "$n" requests_per_model "$(awk -v a="$total" -v b="$n" 'BEGIN { print a / b }')" req/model
+  figure "$who" "$n" writes_per_model "$(awk -v a="$writes" -v b="$n" 'BEGIN { print a / b }')" writes/model
+  # Events are counted from the API (an Event with a series was PATCHed at least once after
+  # its create). Ours writes nothing else with POST (apply and status are PATCHes); the
+  # peer's status writes are PUTs and its applies PATCHes (see its README).
   local ev_created ev_series ev_writes
   read -r ev_created ev_series <<<"$events"
   ev_writes=$((ev_created + ev_series))
-  echo "bench: operator_models_${n}_event_writes_per_model $(div "$ev_writes" "$n") writes/model"
-  echo "bench: operator_models_${n}_writes_excluding_events_per_model $(div "$((writes - ev_writes))" "$n") writes/model"
+  echo "bench: ${who}_models_${n}_event_writes_per_model $(div "$ev_writes" "$n") writes/model"
+  echo "bench: ${who}_models_${n}_writes_excluding_events_per_model $(div "$((writes - ev_writes))" "$n") writes/model"
 
-  say "N=$n requests by method: GET $gets WATCH $watches POST $posts PUT $puts PATCH $patches DELETE $deletes (total $total)"
-  say "N=$n Events about MLModels: $ev_created created, $ev_series with a series"
-  say "N=$n reconciles: $(awk '/^controller_runtime_reconcile_total/ {
+  say "$who, N=$n requests by method: GET $gets WATCH $watches POST $posts PUT $puts PATCH $patches DELETE $deletes (total $total)"
+  [ "$watches" != 0 ] || say "$who, N=$n: no WATCH counted: its client counts watches as GETs"
+  say "$who, N=$n Events about MLModels: $ev_created created, $ev_series with a series"
+  say "$who, N=$n reconciles: $(awk '/^controller_runtime_reconcile_total/ {
       match($0, /result="[^"]*"/); printf "%s=%s ", substr($0, RSTART + 8, RLENGTH - 9), $NF }' "$m")"
-  say "N=$n mean latency: reconcile $(div "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_sum')" \
-    "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_count')") s, PATCH $(div \
-    "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="PATCH"')" "$patches") s," \
-    "POST $(div "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="POST"')" "$posts") s;" \
+  local latency
+  latency="PATCH $(div "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="PATCH"')" "$patches") s,"
+  latency+=" POST $(div "$(metric_sum "$m" '^rest_client_request_duration_seconds_sum.*verb="POST"')" "$posts") s"
+  grep -q '^rest_client_request_duration_seconds_sum' "$m" || latency="requests not measured (no rest_client_request_duration_seconds)"
+  say "$who, N=$n mean latency: reconcile $(div "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_sum')" \
+    "$(metric_sum "$m" '^controller_runtime_reconcile_time_seconds_count')") s, $latency;" \
     "queue wait $(div "$(metric_sum "$m" '^workqueue_queue_duration_seconds_sum')" \
     "$(metric_sum "$m" '^workqueue_queue_duration_seconds_count')") s"
-  say "N=$n API server writes during the run: $(awk '
-    NR == FNR { b[$1 " " $2] = $3; next }
-    { d = $3 - b[$1 " " $2]; if (d > 0) printf "%s %s %d; ", $1, $2, d }' \
-    "$tmp/apiserver-before" "$tmp/apiserver-after")"
+  say "$who, N=$n API server writes during the run: $(delta_list "$tmp/apiserver-before" "$tmp/apiserver-after")"
   local dropped
   dropped=$(grep -c 'events: the queue is full' "$log" || true)
-  [ "$dropped" = 0 ] || say "N=$n the operator's Event queue overflowed $dropped times: Events were dropped"
-  grep -v 'events: the queue is full' "$log" | tail -n 5 | sed 's/^/operator_bench: log: /' >&2 || true
+  [ "$dropped" = 0 ] || say "$who, N=$n the $who's Event queue overflowed $dropped times: Events were dropped"
+  grep -v 'events: the queue is full' "$log" | tail -n 5 | sed "s/^/operator_bench: $who log: /" >&2 || true
   done_with "$ns"
+}
+
+# ratio N FIGURE NAME: operator_to_peer_models_N_NAME_ratio, ours over the peer's, when
+# both measured FIGURE and the peer's is not zero.
+ratio() {
+  local a=${figures[operator:$1:$2]:-} b=${figures[peer:$1:$2]:-}
+  if [ -z "$a" ] || [ -z "$b" ]; then
+    say "N=$1: no ratio for $2 (not measured for $([ -z "$a" ] && echo ours || echo the peer))"
+  elif awk -v b="$b" 'BEGIN { exit !(b == 0) }'; then
+    say "N=$1: no ratio for $2 (the peer's is 0; ours is $(fmt "$a"))"
+  else
+    echo "bench: operator_to_peer_models_${1}_${3}_ratio $(div "$a" "$b") x"
+    case $2 in *cpu_seconds)
+      # CPU time is counted in clock ticks (1/CLK_TCK s, usually 10 ms).
+      if awk -v a="$a" -v b="$b" 'BEGIN { exit !(a < 0.1 || b < 0.1) }'; then
+        say "N=$1: $2: ours $(fmt "$a") s, the peer's $(fmt "$b") s: a few clock ticks" \
+          "($(awk -v c="$(getconf CLK_TCK)" 'BEGIN { print 1000 / c }') ms each), the ratio is coarse"
+      fi ;;
+    esac
+  fi
 }
 
 if [ "$MODE" = private ]; then
   say "a fresh private cluster per run (ports ${BENCH_PORT_BASE:-29443}..;" \
     "controller-manager and scheduler client QPS: $([ "$QPS" = 0 ] && echo default || echo "$QPS"))"
 fi
+[ -z "$PEER" ] || say "the peer: $PEER ${BENCH_PEER_ARGS:-}"
 for n in $MODELS; do
   limit=${BENCH_TIMEOUT:-$((120 + n / 4))}
   floor_seconds=""
   [ -n "${BENCH_SKIP_FLOOR:-}" ] || run_floor "$n" "$limit"
-  run_operator "$n" "$limit"
+  run_operator operator "$OPERATOR" "${BENCH_OPERATOR_ARGS:-}" "$n" "$limit"
+  [ -n "$PEER" ] || continue
+  run_operator peer "$PEER" "${BENCH_PEER_ARGS:-}" "$n" "$limit"
+  ratio "$n" cpu_seconds cpu
+  ratio "$n" peak_rss peak_rss
+  ratio "$n" ready_seconds ready_seconds
+  ratio "$n" requests_per_model requests
+  ratio "$n" writes_per_model writes
 done
 exit $status
