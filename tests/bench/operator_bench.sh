@@ -29,6 +29,11 @@
 #                              --health-probe-bind-address) and must serve
 #                              rest_client_requests_total{method} on /metrics and /readyz
 #   BENCH_PEER_ARGS="..."      extra peer flags (BENCH_OPERATOR_ARGS is ours only)
+#   BENCH_SETTLED_SECONDS=S    after every model is Ready and the operator has gone quiet,
+#                              leave it alone S seconds (a measurement window) and measure
+#                              its CPU time, requests and writes in them (default 0: no
+#                              window; the goal at 5,000 models is 600: no writes, CPU at
+#                              most half the peer's)
 #   shared only: BENCH_QUIET_TIMEOUT=120 (waits for the controller-manager's queues to
 #   drain before each run, fails after), BENCH_DRAIN_TIMEOUT=600 (for a run's namespace)
 #
@@ -42,6 +47,11 @@
 # operator has gone quiet, before it is stopped; its API requests come from its /metrics
 # (rest_client_requests_total; writes are its POST, PUT, PATCH and DELETE), its Events from
 # the API.
+# With BENCH_SETTLED_SECONDS: then the settled window, after which the operator is stopped:
+# its CPU time and its requests and writes in the window (differences of two reads of its
+# /metrics), and, as a cross-check, the API server's writes to MLModels, Deployments,
+# Services and Events in the window (apiserver_request_total; on a private cluster only the
+# controller-manager writes those besides the operator, and it has nothing to do then).
 # With BENCH_PEER_BINARY: the peer's run, measured the same way, then the ratios of ours to
 # the peer's.
 #
@@ -50,9 +60,10 @@
 #   operator_models_N_{ready_seconds, ready_ratio_to_floor, peak_rss, cpu_seconds,
 #     requests_per_model, writes_per_model, event_writes_per_model,
 #     writes_excluding_events_per_model}
+#   operator_models_N_settled_Ss_{cpu_seconds, requests, writes, apiserver_writes}
 #   peer_models_N_...          the same figures for the peer
-#   operator_to_peer_models_N_{cpu, peak_rss, ready_seconds, requests,
-#     writes}_ratio             ours over the peer's (none when the peer's is 0)
+#   operator_to_peer_models_N_{cpu, peak_rss, ready_seconds, requests, writes,
+#     settled_Ss_cpu}_ratio     ours over the peer's (none when the peer's is 0)
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_ROOT/hack/lib.sh"  # free_ports
@@ -60,6 +71,7 @@ BUILD_DIR=${1:-$REPO_ROOT/build-release}
 OPERATOR=$BUILD_DIR/operator/mlmodel-operator
 WAIT_READY=$BUILD_DIR/tests/mlmodel_wait_ready
 PEER=${BENCH_PEER_BINARY:-}
+SETTLED=${BENCH_SETTLED_SECONDS:-0}
 MODELS=${BENCH_MODELS:-1000 5000}
 MODE=${BENCH_CLUSTER:-private}
 QPS=${BENCH_CLIENT_QPS:-300}
@@ -79,6 +91,8 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }';
 case $MODE in shared | private) ;; *) fail "BENCH_CLUSTER: private or shared, not '$MODE'" ;; esac
 for n in $MODELS; do [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"; done
 [ -z "$PEER" ] || [ -x "$PEER" ] || fail "BENCH_PEER_BINARY: no executable at '$PEER'"
+[[ $SETTLED =~ ^[0-9]+$ ]] || fail "BENCH_SETTLED_SECONDS: '$SETTLED' is not a count of seconds"
+SETTLED=$((10#$SETTLED))
 
 tmp=$(mktemp -d /tmp/operator_bench.XXXXXX)
 private=""     # the state directory of the private cluster while one runs
@@ -415,8 +429,12 @@ requests_by_method() {
   echo "$out$(metric_sum "$1" '^rest_client_requests_total[{]')"
 }
 
-# delta_list BEFORE AFTER: the increases between two apiserver_writes outputs, by resource
-# and verb.
+# delta_sum BEFORE AFTER: the sum of the increases between two apiserver_writes outputs.
+delta_sum() {
+  awk 'NR == FNR { b[$1 " " $2] = $3; next } { d = $3 - b[$1 " " $2]; if (d > 0) s += d }
+    END { printf "%d", s }' "$1" "$2"
+}
+# delta_list BEFORE AFTER: the same, by resource and verb.
 delta_list() {
   awk 'NR == FNR { b[$1 " " $2] = $3; next }
     { d = $3 - b[$1 " " $2]; if (d > 0) printf "%s %s %d; ", $1, $2, d }' "$1" "$2"
@@ -476,6 +494,56 @@ run_operator() {
     -o jsonpath='{range .items[*]}{.series.count}{"\n"}{end}' 2>/dev/null |
     awk '{ e++; if ($1 != "") s++ } END { printf "%d %d", e, s }')
 
+  # Settled: every model Ready and the operator quiet, then left alone for S seconds (a
+  # measurement window, nothing waited for): its CPU time and its requests in the window
+  # (the difference of two reads of its /metrics), and the API server's writes to MLModels,
+  # Deployments, Services and Events in the window, a cross-check of the operator's count:
+  # on a private cluster the only other writer of those is the controller-manager, which
+  # has nothing left to do once every Deployment is Available.
+  local settled=$SETTLED s_ok=0 s_cpu s_req s_writes s_api
+  if [ "$settled" != 0 ] && [ $ok = 1 ]; then
+    local w0 w1 t0 t1 ms0="$tmp/$who-metrics-$n-settled-start" ms1="$tmp/$who-metrics-$n-settled-end"
+    say "$who, N=$n: settled window: leaving the $who alone for $settled s"
+    apiserver_writes >"$tmp/apiserver-settled-start"
+    cpu_sample >"$tmp/cpu-settled-start"
+    if curl -sf "127.0.0.1:$port/metrics" >"$ms0"; then
+      t0=$(cpu_ticks "$op")
+      sleep "$settled"
+      if kill -0 "$op" 2>/dev/null && curl -sf "127.0.0.1:$port/metrics" >"$ms1"; then
+        t1=$(cpu_ticks "$op")
+        cpu_sample >"$tmp/cpu-settled-end"
+        apiserver_writes >"$tmp/apiserver-settled-end"
+        read -r -a w0 <<<"$(requests_by_method "$ms0")"
+        read -r -a w1 <<<"$(requests_by_method "$ms1")"
+        s_cpu=$(awk -v a="$t0" -v b="$t1" -v c="$(getconf CLK_TCK)" 'BEGIN { print (b - a) / c }')
+        s_req=$((w1[6] - w0[6]))
+        s_writes=$((w1[0] + w1[1] + w1[2] + w1[3] - w0[0] - w0[1] - w0[2] - w0[3]))
+        s_api=$(delta_sum "$tmp/apiserver-settled-start" "$tmp/apiserver-settled-end")
+        s_ok=1
+        say "$who, N=$n settled ${settled}s: requests by method: POST $((w1[0] - w0[0]))" \
+          "PUT $((w1[1] - w0[1])) PATCH $((w1[2] - w0[2])) DELETE $((w1[3] - w0[3]))" \
+          "GET $((w1[4] - w0[4])) WATCH $((w1[5] - w0[5])) (total $s_req)"
+        say "$who, N=$n settled ${settled}s: API server writes to mlmodels, deployments," \
+          "services, events: $s_api ($(delta_list "$tmp/apiserver-settled-start" "$tmp/apiserver-settled-end"))"
+        say "$who, N=$n settled ${settled}s: CPU seconds by process: $(awk '
+          NR == FNR { b[$1] = $2; next } { printf "%s %.2f; ", $1, $2 - b[$1] }' \
+          "$tmp/cpu-settled-start" "$tmp/cpu-settled-end")"
+        if [ "$s_api" -gt "$s_writes" ]; then
+          say "$who, N=$n settled ${settled}s: the API server saw $s_api writes to those" \
+            "resources, the $who sent $s_writes writes in all: another client wrote too"
+        fi
+      else
+        say "FAIL: $who, N=$n: the $who's /metrics did not answer after the settled window" \
+          "(exited? $(tail -n 3 "$log"))"
+        status=1
+      fi
+    else
+      say "FAIL: $who, N=$n: the $who's /metrics did not answer before the settled window"
+      status=1
+    fi
+  elif [ "$settled" != 0 ]; then
+    say "$who, N=$n: no settled window (not every model turned Ready)"
+  fi
   stop_operator
 
   if [ $ok = 1 ]; then
@@ -509,6 +577,12 @@ run_operator() {
   ev_writes=$((ev_created + ev_series))
   echo "bench: ${who}_models_${n}_event_writes_per_model $(div "$ev_writes" "$n") writes/model"
   echo "bench: ${who}_models_${n}_writes_excluding_events_per_model $(div "$((writes - ev_writes))" "$n") writes/model"
+  if [ $s_ok = 1 ]; then
+    figure "$who" "$n" "settled_${settled}s_cpu_seconds" "$s_cpu" s
+    echo "bench: ${who}_models_${n}_settled_${settled}s_requests $s_req requests"
+    echo "bench: ${who}_models_${n}_settled_${settled}s_writes $s_writes writes"
+    echo "bench: ${who}_models_${n}_settled_${settled}s_apiserver_writes $s_api writes"
+  fi
 
   say "$who, N=$n requests by method: GET $gets WATCH $watches POST $posts PUT $puts PATCH $patches DELETE $deletes (total $total)"
   [ "$watches" != 0 ] || say "$who, N=$n: no WATCH counted: its client counts watches as GETs"
@@ -568,5 +642,6 @@ for n in $MODELS; do
   ratio "$n" ready_seconds ready_seconds
   ratio "$n" requests_per_model requests
   ratio "$n" writes_per_model writes
+  [ "$SETTLED" = 0 ] || ratio "$n" "settled_${SETTLED}s_cpu_seconds" "settled_${SETTLED}s_cpu"
 done
 exit $status
