@@ -2,8 +2,21 @@
 # What `make bench` runs: the local cluster's own figures (hack/bench-cluster.sh, on
 # ports of its own), then the client-runtime benchmarks against the local cluster,
 # started here unless one runs already. One line per figure: bench: <name> <value> <unit>
+#
+# A peer operator measured beside ours by tests/bench/operator_bench.sh (its figures
+# peer_models_N_..., then operator_to_peer_models_N_..._ratio):
+#   BENCH_PEER_BINARY=PATH   the peer's binary, passed through
+#   BENCH_PEER_SOURCE=DIR    or a Go main package (e.g. the controller-runtime peer), built
+#                            here with `go build` into $CACHE_ROOT/peer (outside the repo;
+#                            ${XDG_CACHE_HOME:-~/.cache}/mlmodel-operator/peer unless
+#                            MLMODEL_CACHE is set)
+#   BENCH_SETTLED_SECONDS=S  and the other BENCH_* of operator_bench.sh pass through too
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The peer's paths as given, from where this was started.
+for v in BENCH_PEER_BINARY BENCH_PEER_SOURCE; do
+  if [ -n "${!v:-}" ]; then export "$v=$(realpath -m "${!v}")"; fi
+done
 cd "$REPO_ROOT"
 BUILD_DIR="${BUILD_DIR:-build-release}"
 # The preparation below is quiet (its output would mix with the figures): a failing line
@@ -12,6 +25,16 @@ trap 'echo "bench: FAILED (exit $?) at hack/bench.sh line $LINENO: $BASH_COMMAND
 
 # As for `make test`: a cluster started here has the real node (MLMODEL_REAL_NODE=0: none).
 export MLMODEL_REAL_NODE="${MLMODEL_REAL_NODE:-1}"
+# The peer first: a wrong path fails here, not after the other benchmarks.
+if [ -n "${BENCH_PEER_SOURCE:-}" ]; then
+  [ -z "${BENCH_PEER_BINARY:-}" ] || die "set BENCH_PEER_BINARY or BENCH_PEER_SOURCE, not both"
+  mkdir -p "$CACHE_ROOT/peer"
+  (cd "$BENCH_PEER_SOURCE" && go build -trimpath -o "$CACHE_ROOT/peer/mlmodel-peer" .)
+  export BENCH_PEER_BINARY="$CACHE_ROOT/peer/mlmodel-peer"
+fi
+if [ -n "${BENCH_PEER_BINARY:-}" ]; then
+  [ -x "$BENCH_PEER_BINARY" ] || die "BENCH_PEER_BINARY: no executable at '$BENCH_PEER_BINARY'"
+fi
 hack/install-deps.sh >/dev/null
 hack/build-tools.sh 2>/dev/null
 if [ "$MLMODEL_REAL_NODE" = 1 ]; then hack/build-tools.sh node 2>/dev/null; fi
@@ -41,5 +64,6 @@ tests/bench/real_node_bench.sh "$BUILD_DIR"
 tests/bench/rollout_bench.sh "$BUILD_DIR"
 
 # The operator at scale (1,000 and 5,000 MLModels against a plain-client floor) on a
-# cluster of its own; about half an hour on 2 cores (BENCH_MODELS="1000" is quicker).
+# cluster of its own; about half an hour on 2 cores (BENCH_MODELS="1000" is quicker), more
+# with a peer (BENCH_PEER_BINARY) or a settled window (BENCH_SETTLED_SECONDS) per count.
 tests/bench/operator_bench.sh "$BUILD_DIR"
