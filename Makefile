@@ -59,7 +59,7 @@ tsan: deps ## the unit tests under ThreadSanitizer (clang, build-tsan)
 format: ## rewrite sources with clang-format
 	clang-format -i $(SOURCES)
 
-bench: tools ## measurements; one line per figure: bench: <name> <value> <unit>
+bench: tools ## measurements; one line per figure: bench: <name> <value> <unit> (BENCH_PEER_BINARY=PATH or BENCH_PEER_SOURCE=DIR: a peer operator too; BENCH_SETTLED_SECONDS=S: a settled window)
 	hack/bench.sh
 
 cluster-up: tools ## start the local cluster (eval "$$(hack/cluster.sh env)" to use it)
