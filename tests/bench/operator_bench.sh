@@ -99,6 +99,7 @@ private=""     # the state directory of the private cluster while one runs
 namespaces=()  # namespaces made on the shared cluster
 nodes=0        # extra nodes made on the shared cluster
 op=""          # the operator's pid while it runs
+op_who=""      # and which it is: operator (ours) or peer
 watcher=""     # mlmodel_wait_ready's pid while it runs
 digest=""      # the pushed image, on the shared cluster's registry
 status=0
@@ -323,7 +324,8 @@ render_floor() {  # N
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
 # cpu_sample: "NAME SECONDS" of CPU time so far for the private cluster's components, the
-# operator and the whole machine (what the floor and the operator cost, and where).
+# operator (named operator or peer) and the whole machine (what the floor and the operator
+# cost, and where).
 cpu_sample() {
   local f pid hz
   hz=$(getconf CLK_TCK)
@@ -334,7 +336,7 @@ cpu_sample() {
         [ -r "/proc/$pid/stat" ] && echo "$(basename "$f" .pid) $(cpu_ticks "$pid")"
       done
     fi
-    [ -z "$op" ] || echo "operator $(cpu_ticks "$op")"
+    [ -z "$op" ] || echo "$op_who $(cpu_ticks "$op")"
     awk '/^cpu / { print "machine-busy", $2 + $3 + $4 + $7 + $8 }' /proc/stat
   } | awk -v hz="$hz" '{ print $1, $2 / hz }'
 }
@@ -462,6 +464,7 @@ run_operator() {
     --metrics-bind-address "127.0.0.1:$port" --health-probe-bind-address "127.0.0.1:$hport" \
     $extra >"$log" 2>&1 &
   op=$!
+  op_who=$who
   local end=$((SECONDS + 30))
   until curl -sf "127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
     kill -0 "$op" 2>/dev/null || fail "the $who exited: $(tail -n 5 "$log")"
