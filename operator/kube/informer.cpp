@@ -5,6 +5,7 @@
 #include <random>
 #include <unordered_set>
 
+#include "core/json_parse.h"
 #include "kube/api_error.h"
 
 namespace mlmodel::kube {
@@ -29,7 +30,10 @@ Informer::Informer(ListerWatcher& lw, InformerOptions options)
 
 Informer::~Informer() { stop(); }
 
-void Informer::addHandlers(EventHandlers handlers) { handlers_.push_back(std::move(handlers)); }
+void Informer::addHandlers(EventHandlers handlers) {
+  handlersReadOld_ = handlersReadOld_ || (handlers.onUpdate && handlers.readsOld);
+  handlers_.push_back(std::move(handlers));
+}
 
 void Informer::start() {
   std::lock_guard lock(mu_);
@@ -122,7 +126,7 @@ bool Informer::listAndReplace(std::string& resourceVersion) {
     auto text = notify ? item.text : std::string();
     auto old = store_.upsertText(item.key, item.resourceVersion, item.text);
     if (!notify) continue;
-    auto obj = std::make_shared<const Json>(Json::parse(text));
+    auto obj = std::make_shared<const Json>(core::parseJson(text));
     for (auto& h : handlers_) {
       if (!old && h.onAdd) h.onAdd(obj);
       if (old && h.onUpdate) h.onUpdate(old, obj);
@@ -203,7 +207,13 @@ void Informer::apply(const std::string& type, Json object, std::string& resource
     }
     return;
   }
-  auto old = store_.upsert(key, *obj);
+  ObjectPtr old;
+  if (handlersReadOld_) {
+    old = store_.upsert(key, *obj);
+  } else if (store_.put(key, *obj)) {
+    static const ObjectPtr kUnread = std::make_shared<const Json>();
+    old = kUnread;
+  }
   for (auto& h : handlers_) {
     if (!old && h.onAdd) h.onAdd(obj);
     if (old && h.onUpdate) h.onUpdate(old, obj);

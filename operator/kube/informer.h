@@ -24,6 +24,9 @@ struct EventHandlers {
   std::function<void(const ObjectPtr&)> onAdd;
   std::function<void(const ObjectPtr& oldObj, const ObjectPtr& newObj)> onUpdate;
   std::function<void(const ObjectPtr&, bool finalStateUnknown)> onDelete;
+  // False when onUpdate never reads oldObj: it then gets an empty object, and a watched
+  // change costs no decoding of the cached copy (unless other handlers read it).
+  bool readsOld = true;
 };
 
 struct InformerOptions {
@@ -82,6 +85,7 @@ class Informer {
   InformerOptions options_;
   Store store_;
   std::vector<EventHandlers> handlers_;
+  bool handlersReadOld_ = false;  // set by addHandlers
   std::atomic<bool> synced_{false};
   std::atomic<size_t> relists_{0};
   std::atomic<size_t> events_{0};

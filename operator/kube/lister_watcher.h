@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kube/rest_client.h"
 
@@ -19,22 +20,27 @@ class ListerWatcher {
 };
 
 // Lists and watches one resource type through a Client, optionally in one namespace and
-// narrowed by label and field selectors.
+// narrowed by label and field selectors. `prune` names fields of each object that are
+// never read ("metadata.managedFields"): they are checked but not decoded.
 class ClientListerWatcher final : public ListerWatcher {
  public:
   ClientListerWatcher(Client& client, ResourceType type, std::string ns = "",
-                      std::string labelSelector = "", std::string fieldSelector = "")
+                      std::string labelSelector = "", std::string fieldSelector = "",
+                      const std::vector<std::string>& prune = {})
       : client_(client),
         type_(std::move(type)),
         ns_(std::move(ns)),
         labelSelector_(std::move(labelSelector)),
-        fieldSelector_(std::move(fieldSelector)) {}
+        fieldSelector_(std::move(fieldSelector)),
+        listPrune_(prune, "items.*"),
+        watchPrune_(prune, "object") {}
 
   core::Result<ObjectList> list(const std::function<void(Json&&)>& onItem) override {
     ListOptions o;
     o.onItem = onItem;
     o.labelSelector = labelSelector_;
     o.fieldSelector = fieldSelector_;
+    o.prune = &listPrune_;
     return client_.list(type_, ns_, o);
   }
 
@@ -45,6 +51,7 @@ class ClientListerWatcher final : public ListerWatcher {
     o.labelSelector = labelSelector_;
     o.fieldSelector = fieldSelector_;
     o.timeoutSeconds = timeoutSeconds;
+    o.prune = &watchPrune_;
     return client_.watch(type_, ns_, o);
   }
 
@@ -54,6 +61,7 @@ class ClientListerWatcher final : public ListerWatcher {
   const std::string ns_;
   const std::string labelSelector_;
   const std::string fieldSelector_;
+  const core::JsonPrune listPrune_, watchPrune_;
 };
 
 }  // namespace mlmodel::kube

@@ -24,12 +24,18 @@ const char* patchContentType(PatchType t) {
   return "application/merge-patch+json";
 }
 
-Result<Json> parseBody(const http::Response& r, const std::string& what) {
+Result<Json> parseBody(const http::Response& r, const std::string& what,
+                       const core::JsonPrune* prune = nullptr) {
   try {
-    return Json::parse(r.body);
+    return core::parseJson(r.body, prune);
   } catch (const std::exception& e) {
     return Error{what + ": response is not JSON: " + e.what(), r.status};
   }
+}
+
+Result<Json> replyOf(const http::Response& r, const std::string& what, Reply reply) {
+  if (reply == Reply::Discard) return Json::null();
+  return parseBody(r, what);
 }
 
 // Query string builder: appends "?k=v" / "&k=v" with the value encoded.
@@ -77,8 +83,8 @@ Result<std::optional<WatchEvent>> WatchStream::next() {
     if (!line.value()) return std::optional<WatchEvent>();
     if (line.value()->empty()) continue;
     try {
-      auto v = Json::parse(*line.value());
-      WatchEvent ev{v.at("type").as_string(), v.at("object")};
+      auto v = core::parseJson(*line.value(), prune_);
+      WatchEvent ev{v.at("type").as_string(), std::move(v.at("object"))};  // not a deep copy
       return std::optional<WatchEvent>(std::move(ev));
     } catch (const std::exception& e) {
       return Error{std::string("watch: undecodable event: ") + e.what()};
@@ -186,7 +192,7 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
         }
         return r.error();
       }
-      auto body = parseBody(r.value(), req.target);
+      auto body = parseBody(r.value(), req.target, options.prune);
       if (!body) return body.error();
       auto& v = body.value();
       if (v.has_array_field("items")) {
@@ -207,12 +213,13 @@ Result<ObjectList> Client::list(const ResourceType& type, const std::string& ns,
   }
 }
 
-Result<Json> Client::create(const ResourceType& type, const std::string& ns, const Json& object) {
+Result<Json> Client::create(const ResourceType& type, const std::string& ns, const Json& object,
+                            Reply reply) {
   auto req = request("POST", collectionPath(type, ns), object.serialize());
   req.timeout = options_.timeout;
   auto r = call(req, false);
   if (!r) return r.error();
-  return parseBody(r.value(), req.target);
+  return replyOf(r.value(), req.target, reply);
 }
 
 Result<Json> Client::createSubresource(const ResourceType& type, const std::string& ns,
@@ -258,13 +265,14 @@ core::Status Client::remove(const ResourceType& type, const std::string& ns,
 }
 
 Result<Json> Client::patch(const ResourceType& type, const std::string& ns, const std::string& name,
-                           PatchType patchType, const Json& patch, const std::string& subresource) {
+                           PatchType patchType, const Json& patch, const std::string& subresource,
+                           Reply reply) {
   auto req = request("PATCH", objectPath(type, ns, name, subresource), patch.serialize());
   req.headers["Content-Type"] = patchContentType(patchType);
   req.timeout = options_.timeout;
   auto r = call(req, false);
   if (!r) return r.error();
-  return parseBody(r.value(), req.target);
+  return replyOf(r.value(), req.target, reply);
 }
 
 Result<Json> Client::apply(const ResourceType& type, const std::string& ns, const std::string& name,
@@ -281,7 +289,7 @@ Result<Json> Client::apply(const ResourceType& type, const std::string& ns, cons
   req.timeout = options_.timeout;
   auto r = call(req, true);
   if (!r) return r.error();
-  return parseBody(r.value(), req.target);
+  return replyOf(r.value(), req.target, options.reply);
 }
 
 Result<std::unique_ptr<WatchStream>> Client::watch(const ResourceType& type, const std::string& ns,
@@ -305,7 +313,9 @@ Result<std::unique_ptr<WatchStream>> Client::watch(const ResourceType& type, con
     if (!r) return r.error();
     auto& resp = r.value();
     if (options_.observer) options_.observer->observe("WATCH", resp.status, {});
-    if (resp.status / 100 == 2) return std::make_unique<WatchStream>(std::move(resp.lines));
+    if (resp.status / 100 == 2) {
+      return std::make_unique<WatchStream>(std::move(resp.lines), options.prune);
+    }
     if (resp.status == 401 && credentials_ && attempt == 1) {
       credentials_->invalidate();
       continue;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/json_parse.h"
 #include "core/result.h"
 #include "http/transport.h"
 #include "kube/credentials.h"
@@ -27,6 +28,8 @@ struct ListOptions {
   // An expired continue token then ends the list with 410 rather than restarting it,
   // since the receiver has already seen part of an older snapshot.
   std::function<void(Json&&)> onItem;
+  // Optional: fields of each page left out ("items.*.metadata.managedFields").
+  const core::JsonPrune* prune = nullptr;
 };
 
 struct ObjectList {
@@ -42,9 +45,15 @@ struct DeleteOptions {
 
 enum class PatchType { Merge, Json, StrategicMerge };
 
+// What a write does with the object the API server sends back. A caller that only needs
+// to know the write worked discards it: decoding a Deployment costs more than sending it.
+// Discarded, the result is null.
+enum class Reply { Decode, Discard };
+
 struct ApplyOptions {
   std::string fieldManager;
   bool force = false;
+  Reply reply = Reply::Decode;
 };
 
 struct WatchOptions {
@@ -53,6 +62,9 @@ struct WatchOptions {
   std::string fieldSelector;
   bool allowBookmarks = true;
   int timeoutSeconds = 300;  // the server ends the watch after this; the caller reconnects
+  // Optional: fields of each event left out ("object.metadata.managedFields"). Must
+  // outlive the stream.
+  const core::JsonPrune* prune = nullptr;
 };
 
 struct WatchEvent {
@@ -64,12 +76,15 @@ struct WatchEvent {
 // watch cleanly (timeoutSeconds), an Error when the connection broke.
 class WatchStream {
  public:
-  explicit WatchStream(std::unique_ptr<http::LineStream> lines) : lines_(std::move(lines)) {}
+  explicit WatchStream(std::unique_ptr<http::LineStream> lines,
+                       const core::JsonPrune* prune = nullptr)
+      : lines_(std::move(lines)), prune_(prune) {}
   core::Result<std::optional<WatchEvent>> next();
   void cancel() { lines_->cancel(); }
 
  private:
   std::unique_ptr<http::LineStream> lines_;
+  const core::JsonPrune* prune_;
 };
 
 // Observes every request, for rest_client_requests_total{code,method,host}.
@@ -117,7 +132,8 @@ class Client {
                          const std::string& subresource = "");
   core::Result<ObjectList> list(const ResourceType& type, const std::string& ns,
                                 const ListOptions& options = {});
-  core::Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object);
+  core::Result<Json> create(const ResourceType& type, const std::string& ns, const Json& object,
+                            Reply reply = Reply::Decode);
   // POST to a subresource of one object, e.g. serviceaccounts/<name>/token (TokenRequest).
   core::Result<Json> createSubresource(const ResourceType& type, const std::string& ns,
                                        const std::string& name, const std::string& subresource,
@@ -130,7 +146,7 @@ class Client {
                       const DeleteOptions& options = {});
   core::Result<Json> patch(const ResourceType& type, const std::string& ns, const std::string& name,
                            PatchType patchType, const Json& patch,
-                           const std::string& subresource = "");
+                           const std::string& subresource = "", Reply reply = Reply::Decode);
   // Server-side apply: `object` holds only the fields this manager owns.
   core::Result<Json> apply(const ResourceType& type, const std::string& ns, const std::string& name,
                            const Json& object, const ApplyOptions& options,

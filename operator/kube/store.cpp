@@ -1,5 +1,6 @@
 #include "kube/store.h"
 
+#include "core/json_parse.h"
 #include "core/json_read.h"
 
 namespace mlmodel::kube {
@@ -18,7 +19,7 @@ std::string resourceVersionOf(const Json& object) {
 
 namespace {
 ObjectPtr unpack(const DictionaryCodec& codec, std::string_view packed) {
-  return std::make_shared<const Json>(Json::parse(codec.decompress(packed)));
+  return std::make_shared<const Json>(core::parseJson(codec.decompress(packed)));
 }
 }  // namespace
 
@@ -116,6 +117,10 @@ ObjectPtr Store::upsert(const std::string& key, const Json& object) {
   return insert(key, resourceVersionOf(object), object.serialize(), object);
 }
 
+bool Store::put(const std::string& key, const Json& object) {
+  return insert(key, resourceVersionOf(object), object.serialize(), object, false) != nullptr;
+}
+
 ObjectPtr Store::upsertText(const std::string& key, const std::string& resourceVersion,
                             const std::string& text) {
   bool indexed;
@@ -123,12 +128,12 @@ ObjectPtr Store::upsertText(const std::string& key, const std::string& resourceV
     std::lock_guard lock(mu_);
     indexed = !indexFuncs_.empty();
   }
-  const Json object = indexed ? Json::parse(text) : Json::null();
+  const Json object = indexed ? core::parseJson(text) : Json::null();
   return insert(key, resourceVersion, text, object);
 }
 
 ObjectPtr Store::insert(const std::string& key, const std::string& resourceVersion,
-                        const std::string& text, const Json& object) {
+                        const std::string& text, const Json& object, bool decodeOld) {
   const auto codec = codecFor(text);
   const std::string packed = codec->compress(text);  // outside the lock
   std::lock_guard lock(mu_);
@@ -139,7 +144,8 @@ ObjectPtr Store::insert(const std::string& key, const std::string& resourceVersi
   ObjectPtr old;
   auto it = items_.find(std::pmr::string(key));
   if (it != items_.end()) {
-    old = parseLocked(it->second);
+    static const ObjectPtr kPlaceholder = std::make_shared<const Json>();
+    old = decodeOld ? parseLocked(it->second) : kPlaceholder;
     unindexLocked(key, it->second);
   }
   for (const auto& pair : e.indexed) {

@@ -59,6 +59,8 @@ class Store final : public ObjectReader {
 
   // Inserts or replaces; returns the previous object (null when there was none).
   ObjectPtr upsert(const std::string& key, const Json& object);
+  // The same without decoding the previous object: true when there was one.
+  bool put(const std::string& key, const Json& object);
   // The same for an object already in compact JSON text; parsed only for indexes.
   ObjectPtr upsertText(const std::string& key, const std::string& resourceVersion,
                        const std::string& text);
@@ -73,8 +75,9 @@ class Store final : public ObjectReader {
   };
   ObjectPtr parseLocked(const Entry& e) const;
   std::shared_ptr<const DictionaryCodec> codecFor(const std::string& text);
+  // Returns the previous object, decoded when `decodeOld` (else a non-null placeholder).
   ObjectPtr insert(const std::string& key, const std::string& resourceVersion,
-                   const std::string& text, const Json& object);
+                   const std::string& text, const Json& object, bool decodeOld = true);
   void unindexLocked(const std::string& key, const Entry& e);
 
   mutable std::mutex mu_;

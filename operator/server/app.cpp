@@ -64,14 +64,20 @@ class NamespacedReader final : public kube::ObjectReader {
   std::map<std::string, const kube::Store*> stores_;
 };
 
-// One namespace's (or every namespace's) caches.
+// One namespace's (or every namespace's) caches. What the transforms below drop is not
+// even decoded: the managedFields of Deployments and Services, and of a model's all but
+// which top-level fields each writer owns (audit/attribution.h reads only that).
+constexpr const char* kManagedFields = "metadata.managedFields";
+constexpr const char* kModelFieldSets = "metadata.managedFields.*.fieldsV1.*.*";
+
 struct Caches {
   Caches(kube::Client& client, const std::string& ns)
-      : modelsLw(client, api::mlmodels, ns),
+      : modelsLw(client, api::mlmodels, ns, "", "", {kModelFieldSets}),
         deploymentsLw(client, kube::resources::deployments, ns,
-                      std::string(controller::kManagedBy) + "=mlmodel-operator"),
+                      std::string(controller::kManagedBy) + "=mlmodel-operator", "",
+                      {kManagedFields}),
         servicesLw(client, kube::resources::services, ns,
-                   std::string(controller::kManagedBy) + "=mlmodel-operator"),
+                   std::string(controller::kManagedBy) + "=mlmodel-operator", "", {kManagedFields}),
         models(modelsLw, modelOptions()),
         deployments(deploymentsLw, deploymentOptions()),
         services(servicesLw, {}) {}
@@ -179,6 +185,7 @@ int runOperator(const Options& o) {
     onOwned.onDelete = [&](const ObjectPtr& x, bool) {
       if (auto k = ownerKey(*x)) queue->add(*k);
     };
+    onOwned.readsOld = false;
     c->deployments.addHandlers(onOwned);
     c->services.addHandlers(onOwned);
   }
