@@ -21,7 +21,7 @@ core::Result<bool> Applier::ensure(const api::MLModel& model, const kube::Resour
                   kind, name, diff);
   }
   auto r = client_.apply(type, model.metadata.ns, name, desired,
-                         kube::ApplyOptions{kFieldManager, true});
+                         kube::ApplyOptions{kFieldManager, true, kube::Reply::Discard});
   const std::string what = std::string(kind) + " " + name;
   if (!r) {
     events_.emit(model, kube::EventType::kWarning, "ApplyFailed", "Apply",

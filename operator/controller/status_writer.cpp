@@ -53,7 +53,7 @@ core::Status StatusWriter::write(const api::MLModel& model, const Json& status, 
   patch["metadata"]["resourceVersion"] = Json::string(model.metadata.resourceVersion);
   patch["status"] = mergePatchTo(model.status, status);
   auto r = client_.patch(api::mlmodels, model.metadata.ns, model.metadata.name,
-                         kube::PatchType::Merge, patch, "status");
+                         kube::PatchType::Merge, patch, "status", kube::Reply::Discard);
   if (!r) return r.error();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -25,7 +25,7 @@ core::Status TrafficRouter::route(const api::MLModel& model, const std::string& 
     return body.error();
   }
   auto r = client_.apply(rollout::httpRoutes, ns, httpRoute, body.value(),
-                         kube::ApplyOptions{kFieldManager, true});
+                         kube::ApplyOptions{kFieldManager, true, kube::Reply::Discard});
   if (!r) {
     events_.emit(model, kube::EventType::kWarning, "RouteUpdateFailed", "Route",
                  "HTTPRoute " + ns + "/" + httpRoute + ": " + r.error().message);

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -114,7 +115,7 @@ class BeastLineStream final : public LineStream {
   core::Result<std::optional<std::string>> readLine() override {
     const auto deadline = Clock::now() + request_.timeout;
     for (;;) {
-      const auto nl = buffer_.find('\n', scanned_);
+      const auto nl = std::string_view(buffer_.data(), end_).find('\n', scanned_);
       if (nl != std::string::npos) {
         size_t end = nl;
         if (end > start_ && buffer_[end - 1] == '\r') --end;
@@ -122,14 +123,14 @@ class BeastLineStream final : public LineStream {
         start_ = scanned_ = nl + 1;
         return std::optional<std::string>(std::move(line));
       }
-      scanned_ = buffer_.size();
-      if (buffer_.size() - start_ > request_.maxBodyBytes) {
+      scanned_ = end_;
+      if (end_ - start_ > request_.maxBodyBytes) {
         release();
         return fail("a line is longer than its limit of " + sizeText(request_.maxBodyBytes));
       }
       if (parser_->is_done()) {
         // The end of the body: a last line without its newline, then nothing.
-        std::string last = buffer_.substr(start_);
+        std::string last = buffer_.substr(start_, end_ - start_);
         release();
         if (last.empty()) return std::optional<std::string>();
         return std::optional<std::string>(std::move(last));
@@ -144,20 +145,25 @@ class BeastLineStream final : public LineStream {
   }
 
  private:
-  // Appends what arrives next; lines already returned are dropped first.
+  // Appends what arrives next; lines already returned are dropped first. The buffer grows
+  // (and is zeroed) only when the room after the data is short of a chunk: zeroing 64 KiB
+  // before every read cost more than parsing some of the events it carried.
   core::Status fill(Clock::time_point deadline) {
     if (cancelled_) return fail("cancelled");
-    buffer_.erase(0, start_);
-    scanned_ -= start_;
-    start_ = 0;
-    const size_t old = buffer_.size();
-    buffer_.resize(old + kStreamChunk);
+    if (start_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + start_, end_ - start_);
+      end_ -= start_;
+      scanned_ -= start_;
+      start_ = 0;
+    }
+    if (buffer_.size() - end_ < kStreamChunk) buffer_.resize(end_ + kStreamChunk);
+    const size_t room = buffer_.size() - end_;
     auto& body = parser_->get().body();
-    body.data = buffer_.data() + old;
-    body.size = kStreamChunk;
+    body.data = buffer_.data() + end_;
+    body.size = room;
     auto ec = conn_->readSome(*parser_, deadline);
     if (ec == bhttp::error::need_buffer) ec = {};
-    buffer_.resize(old + (kStreamChunk - body.size));
+    end_ += room - body.size;
     if (!ec) return core::Ok{};
     release();
     if (cancelled_) return fail("cancelled");
@@ -166,7 +172,7 @@ class BeastLineStream final : public LineStream {
 
   void release() {
     std::string().swap(buffer_);
-    start_ = scanned_ = 0;
+    start_ = scanned_ = end_ = 0;
   }
 
   core::Error fail(const std::string& what) const { return core::Error{where_ + ": " + what}; }
@@ -176,7 +182,8 @@ class BeastLineStream final : public LineStream {
   const Request request_;  // timeout: per line; maxBodyBytes: per line
   const std::string where_;
   std::atomic<bool> cancelled_{false};
-  std::string buffer_;  // read; lines before start_ were returned
+  std::string buffer_;  // read up to end_, room after it; lines before start_ were returned
+  size_t end_ = 0;      // where the data read so far ends in buffer_
   size_t start_ = 0;    // where the next line begins in buffer_
   size_t scanned_ = 0;  // buffer_ holds no newline between start_ and this
 };

@@ -355,7 +355,7 @@ std::size_t EventRecorder::Shard::write(Series& s, core::SteadyTime now) {
     Json body = Json::parse(s.event);
     body["metadata"]["name"] = Json::string(s.name);
     if (s.count > 1) body["series"] = seriesJson(s.count, s.lastObservedWall);
-    auto r = client.create(resources::events, s.ns, body);
+    auto r = client.create(resources::events, s.ns, body, Reply::Discard);
     // An earlier attempt whose answer was lost may have created it.
     if (!r && isAlreadyExists(r.error()) && s.failures > 0) return core::Result<Json>(body);
     return r;
@@ -366,7 +366,7 @@ std::size_t EventRecorder::Shard::write(Series& s, core::SteadyTime now) {
     verb = "patch";
     Json patch = Json::object();
     patch["series"] = seriesJson(s.count, s.lastObservedWall);
-    r = client.patch(resources::events, s.ns, s.name, PatchType::Merge, patch);
+    r = client.patch(resources::events, s.ns, s.name, PatchType::Merge, patch, "", Reply::Discard);
     if (!r && isNotFound(r.error())) {
       // Expired (the API server keeps Events for an hour) or deleted: start a new one.
       s.created = false;

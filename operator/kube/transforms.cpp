@@ -5,12 +5,13 @@
 namespace mlmodel::kube {
 namespace {
 
-// Copies the named fields of `from` that exist into a new object.
-Json pick(const Json& from, std::initializer_list<const char*> fields) {
+// Moves the named fields of `from` that exist into a new object (moved, not copied: a
+// transform owns the object it is given, and copying a tree costs an allocation a node).
+Json pick(Json& from, std::initializer_list<const char*> fields) {
   Json out = Json::object();
   if (!from.is_object()) return out;
   for (const char* f : fields) {
-    if (from.has_field(f)) out[f] = from.at(f);
+    if (from.has_field(f)) out[f] = std::move(from.at(f));
   }
   return out;
 }
@@ -32,28 +33,29 @@ static Json project(Json d, bool wholeSpec) {
   out["apiVersion"] = Json::string("apps/v1");
   out["kind"] = Json::string("Deployment");
   if (d.has_object_field("metadata")) {
-    const auto& meta = d.at("metadata");
+    auto& meta = d.at("metadata");
+    auto ann = ourAnnotations(meta);
     auto m = pick(meta, {"name", "namespace", "uid", "resourceVersion", "generation", "labels",
                          "ownerReferences", "deletionTimestamp"});
-    auto ann = ourAnnotations(meta);
     if (ann.size() > 0) m["annotations"] = ann;
-    out["metadata"] = m;
+    out["metadata"] = std::move(m);
   }
   if (d.has_object_field("spec")) {
-    out["spec"] = wholeSpec ? d.at("spec") : pick(d.at("spec"), {"replicas", "paused"});
+    out["spec"] = wholeSpec ? std::move(d.at("spec")) : pick(d.at("spec"), {"replicas", "paused"});
   }
   if (d.has_object_field("status")) {
-    auto st = pick(d.at("status"), {"observedGeneration", "replicas", "readyReplicas",
-                                    "availableReplicas", "updatedReplicas", "unavailableReplicas"});
-    if (d.at("status").has_array_field("conditions")) {
+    auto& status = d.at("status");
+    auto st = pick(status, {"observedGeneration", "replicas", "readyReplicas", "availableReplicas",
+                            "updatedReplicas", "unavailableReplicas"});
+    if (status.has_array_field("conditions")) {
       Json conds = Json::array();
       size_t i = 0;
-      for (const auto& c : d.at("status").at("conditions").as_array()) {
+      for (auto& c : status.at("conditions").as_array()) {
         conds[i++] = pick(c, {"type", "status", "reason", "message"});
       }
-      st["conditions"] = conds;
+      st["conditions"] = std::move(conds);
     }
-    out["status"] = st;
+    out["status"] = std::move(st);
   }
   return out;
 }
@@ -74,7 +76,7 @@ Json summarizeManagedFields(Json object) {
   Json kept = Json::array();
   size_t n = 0;
   if (meta.at("managedFields").is_array()) {
-    for (const auto& e : meta.at("managedFields").as_array()) {
+    for (auto& e : meta.at("managedFields").as_array()) {
       if (!e.is_object() || e.has_field("subresource") || !e.has_object_field("fieldsV1") ||
           !e.at("fieldsV1").has_field("f:spec")) {
         continue;
@@ -82,13 +84,13 @@ Json summarizeManagedFields(Json object) {
       Json entry = pick(e, {"manager", "operation", "time"});
       entry["fieldsV1"] = Json::object();
       entry["fieldsV1"]["f:spec"] = Json::object();
-      kept[n++] = entry;
+      kept[n++] = std::move(entry);
     }
   }
   if (n == 0) {
     meta.erase("managedFields");
   } else {
-    meta["managedFields"] = kept;
+    meta["managedFields"] = std::move(kept);
   }
   return object;
 }
