@@ -17,6 +17,8 @@ PACKAGES=(
   libcpprest-dev libboost-dev libboost-system-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev
+  # the operator's allocator (MLMODEL_MIMALLOC)
+  libmimalloc-dev
   # lint
   clang-format clang-tidy
   # the fuzz targets (libFuzzer) and the ThreadSanitizer build: clang and its runtimes
