@@ -11,6 +11,8 @@
 #   rollout_operator_peak_rss_mib     operator peak RSS (VmHWM) at the end
 #   rollout_prometheus_queries_per_metric_round  Prometheus /api/v1/query requests per
 #                                     metric per analysis round (the goal is 1)
+#   rollout_operator_cpu_ms_per_{rollout,analysis_round}  that CPU time per model rolled
+#                                     out and per analysis round
 #   rollback_analysis_to_pods_gone_seconds_{mean,max}  from the analysis round that
 #                                     reached failureLimit to the canary's pods being gone
 set -euo pipefail
@@ -100,6 +102,9 @@ echo "bench: rollout_operator_peak_rss_mib $(printf '%.1f' "$rss") MiB"
 rounds=$(echo "$m1 - $m0" | bc -l)
 echo "bench: rollout_analysis_rounds_per_model $(echo "$rounds / $N" | bc -l | xargs printf '%.2f') rounds"
 echo "bench: rollout_prometheus_queries_per_metric_round $(echo "($q1 - $q0) / $rounds" | bc -l | xargs printf '%.3f') queries"
+# CPU per step of the rollouts: per model rolled out, and per analysis round judged.
+echo "bench: rollout_operator_cpu_ms_per_rollout $(echo "($cpu1 - $cpu0) * 1000 / $N" | bc -l | xargs printf '%.1f') ms"
+echo "bench: rollout_operator_cpu_ms_per_analysis_round $(echo "($cpu1 - $cpu0) * 1000 / $rounds" | bc -l | xargs printf '%.2f') ms"
 
 say "timing $SAMPLES rollbacks (3.0.0 fails half its requests)"
 models_yaml rb "$SAMPLES" 1.0.0 | kubectl -n "$ns" apply -f - >/dev/null
