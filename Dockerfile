@@ -11,7 +11,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config libcpprest-dev libboost-dev \
       libboost-system-dev libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev \
-      libssl-dev zlib1g-dev ca-certificates python3 && rm -rf /var/lib/apt/lists/*
+      libssl-dev zlib1g-dev libmimalloc-dev ca-certificates python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY operator operator

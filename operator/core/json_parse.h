@@ -11,7 +11,8 @@
 namespace mlmodel::core {
 
 // Fields a parse leaves out, by path: "metadata.managedFields" drops that field, "*" stands
-// for any key or array element ("items.*.metadata.managedFields"). A dropped value is
+// for any array element, or any key that no path names exactly at that level
+// ("items.*.metadata.managedFields"). A dropped value is
 // checked as JSON but never built: most of what the API server sends about an object is
 // never read, and building it is most of the cost of reading it.
 class JsonPrune {
@@ -37,7 +38,7 @@ class JsonPrune {
 // (objects sorted by key, positive integers unsigned, negative ones signed, others double)
 // at a fraction of its cost. Stricter than cpprest: no comments, no leading zeros, no raw
 // control characters, 0xFF bytes or unpaired surrogates in strings, no numbers beyond a
-// double's range, no key twice in an object, nesting at most 127 deep. Throws
+// double's range, no key twice in an object it builds, nesting at most 127 deep. Throws
 // web::json::json_exception naming the byte offset of the first error.
 web::json::value parseJson(std::string_view text, const JsonPrune* prune = nullptr);
 

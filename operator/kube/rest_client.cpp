@@ -84,7 +84,8 @@ Result<std::optional<WatchEvent>> WatchStream::next() {
     if (line.value()->empty()) continue;
     try {
       auto v = core::parseJson(*line.value(), prune_);
-      WatchEvent ev{v.at("type").as_string(), std::move(v.at("object"))};  // not a deep copy
+      WatchEvent ev{v.at("type").as_string(), Json()};
+      ev.object = std::move(v.at("object"));  // a swap, not a deep copy
       return std::optional<WatchEvent>(std::move(ev));
     } catch (const std::exception& e) {
       return Error{std::string("watch: undecodable event: ") + e.what()};

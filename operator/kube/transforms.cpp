@@ -7,6 +7,7 @@ namespace {
 
 // Moves the named fields of `from` that exist into a new object (moved, not copied: a
 // transform owns the object it is given, and copying a tree costs an allocation a node).
+// Move-assigned: cpprest's move assignment swaps, leaving `from` valid.
 Json pick(Json& from, std::initializer_list<const char*> fields) {
   Json out = Json::object();
   if (!from.is_object()) return out;
@@ -41,7 +42,13 @@ static Json project(Json d, bool wholeSpec) {
     out["metadata"] = std::move(m);
   }
   if (d.has_object_field("spec")) {
-    out["spec"] = wholeSpec ? std::move(d.at("spec")) : pick(d.at("spec"), {"replicas", "paused"});
+    // Move-assigned (cpprest swaps), never move-constructed: that would leave a value
+    // inside `d` whose every later use crashes.
+    if (wholeSpec) {
+      out["spec"] = std::move(d.at("spec"));
+    } else {
+      out["spec"] = pick(d.at("spec"), {"replicas", "paused"});
+    }
   }
   if (d.has_object_field("status")) {
     auto& status = d.at("status");

@@ -170,6 +170,28 @@ TEST_F(InformerTest, WatchEventsApplyInOrderAndBookmarkOnlyMovesTheVersion) {
   EXPECT_EQ(lw_.listCalls(), 1u);
 }
 
+// Handlers that never read the old object spare the store decoding its copy: they get an
+// empty object in its place, while add, update and delete stay told apart.
+TEST_F(InformerTest, HandlersThatReadNoOldObjectGetAnEmptyOne) {
+  lw_.scriptList({obj("ml", "a", "1")}, "10");
+  lw_.scriptWatch({event("MODIFIED", obj("ml", "a", "12")), event("ADDED", obj("ml", "b", "13")),
+                   event("DELETED", obj("ml", "a", "14"))},
+                  Ending::Block);
+  auto h = rec_.handlers();
+  h.onUpdate = [this, inner = h.onUpdate](const ObjectPtr& old, const ObjectPtr& o) {
+    EXPECT_TRUE(old && old->is_null()) << old->serialize();
+    inner(std::make_shared<const Json>(obj("ml", "old", "?")), o);
+  };
+  h.readsOld = false;
+  informer_ = std::make_unique<Informer>(lw_, options());
+  informer_->addHandlers(std::move(h));
+  informer_->start();
+  ASSERT_TRUE(rec_.waitFor(4));
+  EXPECT_EQ(rec_.calls(),
+            (Calls{"add ml/a 1", "update ml/a ?->12", "add ml/b 13", "delete ml/a 14"}));
+  EXPECT_EQ(informer_->store().keys(), (Calls{"ml/b"}));
+}
+
 TEST_F(InformerTest, EventsOnAnOpenWatchReachHandlersAsTheyArrive) {
   lw_.scriptList({}, "10");
   auto stream = lw_.scriptWatch({}, Ending::Block);

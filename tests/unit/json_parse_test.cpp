@@ -26,7 +26,8 @@ TEST(JsonParse, BuildsTheValueCpprestBuilds) {
   EXPECT_TRUE(ours.at("bigger").is_double());
   EXPECT_EQ(ours.at("m").as_string(), "x\"y\\z/\b\f\n\r\t\xC3\xA9\xF0\x9F\x98\x80");
   EXPECT_EQ(parseJson("  [ 1 , 2 ]\r\n"), cpprest("[1,2]"));
-  EXPECT_EQ(parseJson("-0").as_number().to_int64(), 0);
+  EXPECT_TRUE(parseJson("-0").as_number().is_uint64());  // as cpprest: number(int64_t{0})
+  EXPECT_EQ(parseJson("-0"), cpprest("-0"));
 }
 
 TEST(JsonParse, RejectsWhatIsNotJsonAndSaysWhere) {

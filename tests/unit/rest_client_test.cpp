@@ -578,6 +578,30 @@ TEST_F(RestClientTest, WatchOpenErrorIsTyped) {
   EXPECT_NE(w.error().message.find("too old resource version"), std::string::npos);
 }
 
+// A write whose caller only needs to know it worked does not decode the reply at all.
+TEST_F(RestClientTest, ADiscardedReplyIsNotDecoded) {
+  fake_->respond(200, "not json");
+  fake_->respond(201, "not json either");
+  fake_->respond(200, "{");
+  auto applied =
+      client_->apply(resources::configMaps, "ml", "x", Json::object(),
+                     ApplyOptions{"mlmodel-operator", true, mlmodel::kube::Reply::Discard});
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(applied.value().is_null());
+  EXPECT_TRUE(
+      client_->create(resources::configMaps, "ml", Json::object(), mlmodel::kube::Reply::Discard));
+  EXPECT_TRUE(client_->patch(resources::configMaps, "ml", "x", PatchType::Merge, Json::object(),
+                             "status", mlmodel::kube::Reply::Discard));
+  ASSERT_EQ(sent(), 3u);
+  EXPECT_EQ(request(2).target, "/api/v1/namespaces/ml/configmaps/x/status");
+  // An error is still an error.
+  fake_->respond(409, R"({"kind":"Status","reason":"Conflict","message":"changed"})");
+  auto conflict = client_->patch(resources::configMaps, "ml", "x", PatchType::Merge, Json::object(),
+                                 "", mlmodel::kube::Reply::Discard);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, 409);
+}
+
 TEST_F(RestClientTest, SuccessWithANonJsonBodyIsAnError) {
   fake_->respond(200, "not json");
   auto r = client_->get(resources::configMaps, "ml", "x");

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "audit/attribution.h"
+#include "core/json_parse.h"
 
 namespace mlmodel {
 namespace {
@@ -41,6 +42,33 @@ TEST(SummarizeManagedFields, KeepsTheSpecWritersAndDropsTheRest) {
   EXPECT_EQ(audit::whoChangedSpec(out).manager, audit::whoChangedSpec(object).manager);
   EXPECT_EQ(audit::whoChangedSpec(out).manager, "kubectl-edit");
   EXPECT_LT(out.serialize().size(), object.serialize().size());
+}
+
+// The model informer prunes each writer's field set down to its top-level keys while
+// decoding (operator/server/app.cpp): the summary must come out the same as from the
+// whole object.
+TEST(SummarizeManagedFields, IsTheSameFromAnObjectDecodedWithoutFieldSets) {
+  const std::string text = R"({"apiVersion":"serving.mlops.dev/v1alpha1","kind":"MLModel",
+    "metadata":{"name":"m","namespace":"ml","resourceVersion":"5","managedFields":[
+      {"manager":"kubectl-client-side-apply","operation":"Update","time":"2026-11-30T07:00:00Z",
+       "fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{}}},
+       "f:spec":{".":{},"f:image":{},"f:env":{"k:{\"name\":\"LOG\"}":{".":{},"f:value":{}}}}}},
+      {"manager":"mlmodel-operator","operation":"Update","subresource":"status",
+       "time":"2026-11-30T07:00:01Z","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:x":{}}}},
+      {"manager":"helm","operation":"Apply","time":"2026-11-30T07:00:02Z",
+       "fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:replicas":{}}}}]},
+    "spec":{"image":"r/m:1","replicas":2}})";
+  static const core::JsonPrune prune({"metadata.managedFields.*.fieldsV1.*.*"}, "");
+  const Json pruned = core::parseJson(text, &prune);
+  EXPECT_FALSE(pruned.at("metadata")
+                   .at("managedFields")
+                   .at(0)
+                   .at("fieldsV1")
+                   .at("f:spec")
+                   .has_field("f:image"));
+  EXPECT_EQ(kube::summarizeManagedFields(pruned).serialize(),
+            kube::summarizeManagedFields(Json::parse(text)).serialize());
+  EXPECT_EQ(kube::summarizeManagedFields(pruned).at("metadata").at("managedFields").size(), 2u);
 }
 
 TEST(SummarizeManagedFields, NoSpecWriterLeavesNoManagedFields) {
