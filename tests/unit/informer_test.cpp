@@ -178,7 +178,7 @@ TEST_F(InformerTest, HandlersThatReadNoOldObjectGetAnEmptyOne) {
                    event("DELETED", obj("ml", "a", "14"))},
                   Ending::Block);
   auto h = rec_.handlers();
-  h.onUpdate = [this, inner = h.onUpdate](const ObjectPtr& old, const ObjectPtr& o) {
+  h.onUpdate = [inner = h.onUpdate](const ObjectPtr& old, const ObjectPtr& o) {
     EXPECT_TRUE(old && old->is_null()) << old->serialize();
     inner(std::make_shared<const Json>(obj("ml", "old", "?")), o);
   };
