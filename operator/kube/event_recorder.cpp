@@ -414,11 +414,27 @@ std::size_t EventRecorder::Shard::flushDue(core::SteadyTime now) {
   return requests;
 }
 
+namespace {
+
+// Ending a series is bookkeeping (its last count, if any, is written then): it wakes the
+// sender at most once per kExpiryBatch for every series ended by then. Woken once per
+// series, a shard walked all of its series again for each of thousands of models whose
+// series ended one by one, minutes after they all turned Ready.
+constexpr core::Duration kExpiryBatch = std::chrono::seconds(10);
+
+core::SteadyTime batched(core::SteadyTime t) {
+  if (t >= core::SteadyTime::max() - kExpiryBatch) return t;
+  const auto over = t.time_since_epoch() % kExpiryBatch;
+  return over == core::Duration::zero() ? t : t + (kExpiryBatch - over);
+}
+
+}  // namespace
+
 core::SteadyTime EventRecorder::Shard::nextWakeLocked() const {
   auto next = core::SteadyTime::max();
   for (const auto& [key, s] : series_) {
     if (s.written < s.count) next = std::min(next, addSaturating(s.lastWrite, options().heartbeat));
-    next = std::min(next, addSaturating(s.lastObserved, options().seriesWindow));
+    next = std::min(next, batched(addSaturating(s.lastObserved, options().seriesWindow)));
   }
   return next;
 }
