@@ -29,6 +29,10 @@
 #                              --health-probe-bind-address) and must serve
 #                              rest_client_requests_total{method} on /metrics and /readyz
 #   BENCH_PEER_ARGS="..."      extra peer flags (BENCH_OPERATOR_ARGS is ours only)
+#   BENCH_APISERVER_PROFILE=S  a CPU profile of the API server over the first S seconds of
+#                              each timed create (its /debug/pprof), kept with the logs as
+#                              apiserver-WHAT-N.pprof (read with go tool pprof): where the
+#                              cluster's CPU goes, floor against operator
 #   BENCH_SETTLED_SECONDS=S    after every model is Ready and the operator has gone quiet,
 #                              leave it alone S seconds (a measurement window) and measure
 #                              its CPU time, requests and writes in them (default 0: no
@@ -92,6 +96,9 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0 ? 0 : a / b) }';
 case $MODE in shared | private) ;; *) fail "BENCH_CLUSTER: private or shared, not '$MODE'" ;; esac
 for n in $MODELS; do [[ $n =~ ^[1-9][0-9]*$ ]] || fail "BENCH_MODELS: '$n' is not a positive count"; done
 [ -z "$PEER" ] || [ -x "$PEER" ] || fail "BENCH_PEER_BINARY: no executable at '$PEER'"
+[ -z "${BENCH_APISERVER_PROFILE:-}" ] || [[ $BENCH_APISERVER_PROFILE =~ ^[1-9][0-9]*$ ]] ||
+  fail "BENCH_APISERVER_PROFILE: '$BENCH_APISERVER_PROFILE' is not a count of seconds"
+[ -z "${BENCH_APISERVER_PROFILE:-}" ] || BENCH_KEEP_LOGS=1
 [[ $SETTLED =~ ^[0-9]+$ ]] || fail "BENCH_SETTLED_SECONDS: '$SETTLED' is not a count of seconds"
 SETTLED=$((10#$SETTLED))
 
@@ -366,6 +373,12 @@ timed_create() {
   t0=$(now)
   kubectl -n "$ns" create -f "$file" >/dev/null 2>"$tmp/create.err" &
   creator=$!
+  local profiler=""
+  if [ -n "${BENCH_APISERVER_PROFILE:-}" ]; then
+    kubectl get --raw "/debug/pprof/profile?seconds=$BENCH_APISERVER_PROFILE" \
+      >"$tmp/apiserver-$what-$n.pprof" 2>>"$tmp/wait.err" &
+    profiler=$!
+  fi
   wait "$watcher" || true
   watcher=""
   cpu_sample >"$tmp/cpu-after"
@@ -382,6 +395,7 @@ timed_create() {
     *) say "mlmodel_wait_ready ended without a verdict: $(tail -n 3 "$tmp/wait.err")" ;;
   esac
   elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  [ -z "$profiler" ] || wait "$profiler" || say "no API server profile: $(tail -n 1 "$tmp/wait.err")"
   if ! wait "$creator"; then
     say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"
     return 1
