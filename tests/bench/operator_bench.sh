@@ -29,10 +29,12 @@
 #                              --health-probe-bind-address) and must serve
 #                              rest_client_requests_total{method} on /metrics and /readyz
 #   BENCH_PEER_ARGS="..."      extra peer flags (BENCH_OPERATOR_ARGS is ours only)
-#   BENCH_APISERVER_PROFILE=S  a CPU profile of the API server over the first S seconds of
-#                              each timed create (its /debug/pprof), kept with the logs as
-#                              apiserver-WHAT-N.pprof (read with go tool pprof): where the
-#                              cluster's CPU goes, floor against operator
+#   BENCH_APISERVER_PROFILE=S  CPU profiles of the API server (its /debug/pprof), one after
+#                              another, S seconds each, from the start of each timed create
+#                              until every object is there (the last one ends up to S seconds
+#                              later), kept with the logs as apiserver-WHAT-N.K.pprof (read
+#                              them together: go tool pprof -top apiserver-floor-1000.*.pprof):
+#                              where the cluster's CPU goes, floor against operator
 #   BENCH_SETTLED_SECONDS=S    after every model is Ready and the operator has gone quiet,
 #                              leave it alone S seconds (a measurement window) and measure
 #                              its CPU time, requests and writes in them (default 0: no
@@ -375,8 +377,15 @@ timed_create() {
   creator=$!
   local profiler=""
   if [ -n "${BENCH_APISERVER_PROFILE:-}" ]; then
-    kubectl get --raw "/debug/pprof/profile?seconds=$BENCH_APISERVER_PROFILE" \
-      >"$tmp/apiserver-$what-$n.pprof" 2>>"$tmp/wait.err" &
+    rm -f "$tmp/profile.stop"
+    (
+      k=0
+      until [ -e "$tmp/profile.stop" ]; do
+        k=$((k + 1))
+        kubectl get --raw "/debug/pprof/profile?seconds=$BENCH_APISERVER_PROFILE" \
+          >"$tmp/apiserver-$what-$n.$k.pprof" 2>>"$tmp/wait.err" || exit 1
+      done
+    ) &
     profiler=$!
   fi
   wait "$watcher" || true
@@ -395,7 +404,10 @@ timed_create() {
     *) say "mlmodel_wait_ready ended without a verdict: $(tail -n 3 "$tmp/wait.err")" ;;
   esac
   elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-  [ -z "$profiler" ] || wait "$profiler" || say "no API server profile: $(tail -n 1 "$tmp/wait.err")"
+  if [ -n "$profiler" ]; then
+    touch "$tmp/profile.stop"
+    wait "$profiler" || say "an API server profile failed: $(tail -n 1 "$tmp/wait.err")"
+  fi
   if ! wait "$creator"; then
     say "kubectl create failed: $(tail -n 3 "$tmp/create.err")"
     return 1
