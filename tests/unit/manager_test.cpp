@@ -325,12 +325,23 @@ TEST_F(ManagerTest, StopWhileWaitingForTheCachesReturnsPromptly) {
     m->stop();
     stopped = true;
   });
-  // stop() returns at the end of the slice the starter waits in.
+  // stop() shuts the queue down after it marks the manager stopping; only then may the
+  // clock move, or a stopper thread that is slow to run would let the starter wait out its
+  // whole sync deadline. From there, stop() returns at the end of the slice the starter
+  // waits in: one slice, never the rest of the deadline.
+  EXPECT_TRUE(waitUntil([&] { return queue_->shuttingDown(); }));
+  int slices = 0;
   EXPECT_TRUE(waitUntil([&] {
-    if (clock_.timedWaiters() == 1) clock_.advance(250ms);
+    // A waiter whose deadline has passed is one already woken, not yet gone from the clock.
+    const auto waits = clock_.deadlines();
+    if (!stopped.load() && waits.size() == 1 && waits[0] > clock_.steadyNow()) {
+      clock_.advance(250ms);
+      ++slices;
+    }
     return stopped.load();
   }));
   stopper.join();
+  EXPECT_LE(slices, 1);
   EXPECT_FALSE(leadership_->started());
   EXPECT_EQ(wakes_, 0);
 }
