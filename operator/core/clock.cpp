@@ -1,5 +1,6 @@
 #include "core/clock.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace mlmodel::core {
@@ -43,6 +44,16 @@ WallTime FakeClock::wallNow() const {
 std::size_t FakeClock::timedWaiters() const {
   std::lock_guard<std::mutex> guard(mu_);
   return waiters_.size();
+}
+
+std::vector<SteadyTime> FakeClock::deadlines() const {
+  std::vector<SteadyTime> out;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    for (const Waiter* w : waiters_) out.push_back(w->deadline);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Lock order: the caller's mutex, then mu_. advance() never holds mu_ while it takes a

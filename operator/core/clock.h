@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <list>
 #include <mutex>
+#include <vector>
 
 namespace mlmodel::core {
 
@@ -59,6 +60,8 @@ class FakeClock final : public Clock {
   void advance(Duration d);
   // How many threads are blocked in waitUntil() with a finite deadline.
   std::size_t timedWaiters() const;
+  // Their deadlines, earliest first: when a test's threads mean to wake next.
+  std::vector<SteadyTime> deadlines() const;
 
  private:
   struct Waiter {

@@ -358,6 +358,44 @@ TEST_F(EventRecorderTest, BackgroundThreadSends) {
   EXPECT_FALSE(events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "x"));
 }
 
+TEST_F(EventRecorderTest, SeriesEndingASecondApartEndInOneWakeAtTheNextTenSeconds) {
+  // Thousands of models turn Ready within seconds; their series end as far apart. The
+  // sender wakes once per 10 s boundary for all the series ended by then, not per series.
+  EventRecorderOptions options;
+  options.clock = &clock_;
+  options.senders = 1;
+  EventRecorder events(*client_, options);
+  const auto start = clock_.steadyNow();
+  respondCreated();
+  respondCreated();
+  respondCreated();
+  clock_.advance(2s);
+  events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
+  ASSERT_TRUE(waitUntil([&] { return fake_->requestCount() == 1; }));
+  clock_.advance(1s);
+  events.emit(model_, EventType::kNormal, "ImageResolved", "Resolve", "sha256:abc");
+  ASSERT_TRUE(waitUntil([&] { return fake_->requestCount() == 2; }));
+
+  // The windows (6 min) end at 6:02 and 6:03; the sender means to wake once, at 6:10.
+  const auto boundary = start + 6min + 10s;
+  EXPECT_TRUE(waitUntil([&] { return clock_.deadlines() == std::vector{boundary}; }))
+      << "the sender waits for " << clock_.deadlines().size() << " deadline(s), the first "
+      << (clock_.deadlines().empty() ? -1 : (clock_.deadlines()[0] - start) / 1s) << " s in";
+  clock_.advance(6min + 6s);  // 6:09, past both windows' ends
+  EXPECT_EQ(clock_.deadlines(), std::vector{boundary}) << "woken before the boundary";
+  clock_.advance(1s);
+  // Both series are gone: nothing left to wake for.
+  EXPECT_TRUE(waitUntil([&] { return clock_.timedWaiters() == 0; }))
+      << "the sender still waits for a deadline at the boundary";
+  EXPECT_EQ(fake_->requestCount(), 2u) << "an ended series with nothing unwritten sends nothing";
+
+  // A repeat now starts a new Event instead of patching the ended series.
+  events.emit(model_, EventType::kNormal, "Ready", "Reconcile", "all replicas ready");
+  ASSERT_TRUE(waitUntil([&] { return fake_->requestCount() == 3; }));
+  events.stop(5s);
+  EXPECT_EQ(request(2).method, "POST");
+}
+
 TEST_F(EventRecorderTest, SeveralSendersShareOneQueueBoundAndKeepEachObjectsOrder) {
   EventRecorderOptions options;
   options.clock = &clock_;
