@@ -24,7 +24,7 @@ core::Result<bool> Applier::ensure(const api::MLModel& model, const kube::Resour
                          kube::ApplyOptions{kFieldManager, true, kube::Reply::Discard});
   const std::string what = std::string(kind) + " " + name;
   if (!r) {
-    events_.emit(model, kube::EventType::kWarning, "ApplyFailed", "Apply",
+    events_.emit(model, kube::EventType::kWarning, applyFailureReason(r.error()), "Apply",
                  what + ": " + r.error().message);
     return r.error();
   }

@@ -19,7 +19,8 @@ class Applier {
 
   // Applies `desired` (named `name`) unless `actual`, as the cache holds it, already has
   // every field of it; true when it wrote. Events: <Kind>Updated, <Kind>Created (not for a
-  // model's first deployment, which gets one ModelReady instead), ApplyFailed.
+  // model's first deployment, which gets one ModelReady instead), ApplyFailed or
+  // ApplyRejected (applyFailureReason).
   core::Result<bool> ensure(const api::MLModel& model, const kube::ResourceType& type,
                             const kube::ObjectPtr& actual, const std::string& name,
                             const web::json::value& desired, const char* kind) const;

@@ -3,6 +3,7 @@
 #include "controller/conditions.h"
 #include "controller/desired.h"
 #include "core/json_read.h"
+#include "kube/api_error.h"
 
 namespace mlmodel::controller {
 namespace {
@@ -35,8 +36,12 @@ Trouble troubleOf(const StatusInput& in, const DeploymentState& stable) {
   } else if (image.error) {
     t.reconciling =
         Condition{"Reconciling", "True", image.error->reason, image.error->message + " (retrying)"};
+  } else if (in.applyError && kube::isRejectedObject(*in.applyError)) {
+    t.stalled =
+        Condition{"Stalled", "True", applyFailureReason(*in.applyError), in.applyError->message};
   } else if (in.applyError) {
-    t.reconciling = Condition{"Reconciling", "True", "ApplyFailed", in.applyError->message};
+    t.reconciling = Condition{"Reconciling", "True", applyFailureReason(*in.applyError),
+                              in.applyError->message};
   } else if (plan && plan->stalled) {
     t.stalled = Condition{"Stalled", "True", plan->stalled->reason, plan->stalled->message};
   } else if (plan && plan->reconciling) {
@@ -73,6 +78,10 @@ Json unresolvedStatus(const Json& previous, int64_t generation, const core::Erro
                : Condition{"Stalled", "True", error.reason, error.message});
   status["conditions"] = buildConditions(conditionsOf(previous), conds, generation, now);
   return status;
+}
+
+const char* applyFailureReason(const core::Error& error) {
+  return kube::isRejectedObject(error) ? "ApplyRejected" : "ApplyFailed";
 }
 
 bool deployedBefore(const api::MLModel& model) {

@@ -48,4 +48,9 @@ Json unresolvedStatus(const Json& previous, int64_t generation, const core::Erro
 // True once the model has a stable revision in status: it was deployed before.
 bool deployedBefore(const api::MLModel& model);
 
+// The reason a failed apply is reported with, in its Event and its condition:
+// ApplyRejected (Stalled) when the API server refused the object itself, which only a
+// change to the MLModel can mend; ApplyFailed (Reconciling, retried) otherwise.
+const char* applyFailureReason(const core::Error& error);
+
 }  // namespace mlmodel::controller

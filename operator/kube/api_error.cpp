@@ -2,7 +2,15 @@
 
 #include <cpprest/json.h>
 
+#include <string_view>
+
 namespace mlmodel::kube {
+
+namespace {
+
+constexpr std::string_view kTypedPatchFailure = "failed to create typed patch object";
+
+}  // namespace
 
 core::Error apiError(int httpCode, const std::string& body, const std::string& what) {
   std::string message;
@@ -19,7 +27,13 @@ core::Error apiError(int httpCode, const std::string& body, const std::string& w
     // Not a Status (a proxy's HTML page, say): show the body as it is.
   }
   if (message.empty()) message = body.size() > 512 ? body.substr(0, 512) + "..." : body;
-  return core::Error{what + ": " + std::to_string(httpCode) + " " + message, httpCode, reason};
+  // The text keeps the code the server sent.
+  std::string text = what + ": " + std::to_string(httpCode) + " " + message;
+  if (httpCode == 500 && reason.empty() && message.starts_with(kTypedPatchFailure)) {
+    httpCode = 400;
+    reason = "BadRequest";
+  }
+  return core::Error{std::move(text), httpCode, reason};
 }
 
 }  // namespace mlmodel::kube

@@ -112,6 +112,13 @@ core::Status Client::authorize(http::Request& request) {
   return core::Ok{};
 }
 
+void Client::logWarnings(const std::map<std::string, std::string>& headers,
+                         const std::string& what) {
+  auto it = headers.find("warning");
+  if (it == headers.end()) return;
+  for (const auto& text : parseWarnings(it->second)) warnings_.log(what, text);
+}
+
 Result<http::Response> Client::call(http::Request request, bool idempotent) {
   core::Backoff backoff({.initial = std::chrono::milliseconds(200),
                          .max = std::chrono::seconds(5),
@@ -141,6 +148,7 @@ Result<http::Response> Client::call(http::Request request, bool idempotent) {
       continue;
     }
     const auto& resp = r.value();
+    logWarnings(resp.headers, what);
     if (resp.status / 100 == 2) return r;
     if (resp.status == 401 && credentials_ && !reauthorized) {
       credentials_->invalidate();  // a rotated token or an expired exec credential
@@ -151,11 +159,12 @@ Result<http::Response> Client::call(http::Request request, bool idempotent) {
       options_.sleep(retryAfter(resp).value_or(backoff.next()));
       continue;
     }
-    if (resp.status >= 500 && idempotent && !last) {
+    auto error = apiError(resp.status, resp.body, what);
+    if (isServerError(error) && idempotent && !last) {
       options_.sleep(retryAfter(resp).value_or(backoff.next()));
       continue;
     }
-    return apiError(resp.status, resp.body, what);
+    return error;
   }
 }
 
@@ -314,6 +323,7 @@ Result<std::unique_ptr<WatchStream>> Client::watch(const ResourceType& type, con
     if (!r) return r.error();
     auto& resp = r.value();
     if (options_.observer) options_.observer->observe("WATCH", resp.status, {});
+    logWarnings(resp.headers, "WATCH " + req.target);
     if (resp.status / 100 == 2) {
       return std::make_unique<WatchStream>(std::move(resp.lines), options.prune);
     }

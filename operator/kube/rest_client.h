@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "core/json_parse.h"
 #include "core/result.h"
 #include "http/transport.h"
+#include "kube/api_warnings.h"
 #include "kube/credentials.h"
 #include "kube/resource.h"
 
@@ -157,10 +159,12 @@ class Client {
  private:
   core::Result<http::Response> call(http::Request request, bool idempotent);
   core::Status authorize(http::Request& request);
+  void logWarnings(const std::map<std::string, std::string>& headers, const std::string& what);
 
   std::unique_ptr<http::Transport> transport_;
   std::shared_ptr<CredentialSource> credentials_;
   ClientOptions options_;
+  WarningLog warnings_;
 };
 
 }  // namespace mlmodel::kube

@@ -83,6 +83,41 @@ kubectl -n "$ns" wait --for=condition=Ready mlmodel/fraud --timeout=60s >/dev/nu
 [ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@$d2" ] ||
   fail "2.0.0 not deployed by digest"
 
+echo "-- the API server's warnings are logged once"
+kubectl label namespace "$ns" pod-security.kubernetes.io/warn=restricted >/dev/null
+kubectl -n "$ns" patch mlmodel fraud --type merge -p '{"spec":{"securityContext":{"allowPrivilegeEscalation":true}}}' >/dev/null
+warned() { grep -c "the API server warned about PATCH /apis/apps/v1/namespaces/$ns/deployments/fraud?.*would violate PodSecurity" "$log"; }
+poll 30 sh -c "grep -q 'the API server warned about PATCH .*/deployments/fraud?.*would violate PodSecurity' '$log'" ||
+  fail "no PodSecurity warning in the log: $(grep -i warn "$log" | tail -5)"
+kubectl -n "$ns" patch mlmodel fraud --type merge -p '{"spec":{"securityContext":null}}' >/dev/null
+kubectl -n "$ns" wait --for=condition=Ready mlmodel/fraud --timeout=60s >/dev/null || fail "not Ready again"
+kubectl label namespace "$ns" pod-security.kubernetes.io/warn- >/dev/null
+[ "$(warned)" = 1 ] || fail "the warning was logged $(warned) times: $(grep 'warned about' "$log")"
+
+echo "-- a field the API server does not know stalls the model, named in its status; removing it recovers"
+gen_before=$(jp deploy/fraud '{.metadata.generation}')
+kubectl -n "$ns" patch mlmodel fraud --type merge -p '{"spec":{"securityContext":{"runAsNonRot":true}}}' >/dev/null
+rejected() {
+  [ "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Stalled")].reason}')" = ApplyRejected ]
+}
+poll 30 rejected || fail "no Stalled=ApplyRejected: $(kubectl -n "$ns" get mlmodel fraud -o yaml)"
+msg=$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Stalled")].message}')
+case $msg in *securityContext.runAsNonRot*) ;; *) fail "the message does not name the field: $msg" ;; esac
+[ "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Ready")].status}')" = False ] || fail "still Ready"
+[ -z "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Reconciling")].status}')" ] ||
+  fail "Reconciling and Stalled at once: kstatus would call it in progress"
+event=$(kubectl -n "$ns" get events --field-selector reason=ApplyRejected -o jsonpath='{.items[*].message}')
+case $event in *runAsNonRot*) ;; *) fail "no ApplyRejected Event naming the field: '$event'" ;; esac
+[ "$(jp deploy/fraud '{.metadata.generation}')" = "$gen_before" ] || fail "the Deployment was changed"
+[ "$(jp deploy/fraud '{.spec.template.spec.containers[0].image}')" = "$REGISTRY/$repo@$d2" ] ||
+  fail "the running version was touched"
+kubectl -n "$ns" patch mlmodel fraud --type merge -p '{"spec":{"securityContext":null}}' >/dev/null
+recovered() {
+  [ "$(jp mlmodel/fraud '{.status.observedGeneration}')" = "$(jp mlmodel/fraud '{.metadata.generation}')" ] &&
+    [ "$(jp mlmodel/fraud '{.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+poll 30 recovered || fail "not Ready after the field was removed: $(kubectl -n "$ns" get mlmodel fraud -o yaml)"
+
 echo "-- killed mid-change and restarted, it converges"
 kubectl -n "$ns" patch mlmodel fraud --type merge -p "{\"spec\":{\"image\":\"$REGISTRY/$repo:1.0.0\"}}" >/dev/null
 stop_operator -KILL

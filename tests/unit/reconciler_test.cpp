@@ -287,9 +287,9 @@ TEST_F(ReconcilerTest, AFailingApplyIsWrittenAsItComesAndKeepsItsRetryBackoff) {
   // The API server refuses the Deployment twice, with two different messages, within the
   // progress interval: both are written, and both passes ask for a retry with backoff.
   for (const char* quota : {"quota A exceeded", "quota B exceeded"}) {
-    transport->respond(422,
-                       std::string(R"({"kind":"Status","status":"Failure","reason":"Invalid",)") +
-                           R"("code":422,"message":")" + quota + R"("})");
+    transport->respond(403,
+                       std::string(R"({"kind":"Status","status":"Failure","reason":"Forbidden",)") +
+                           R"("code":403,"message":")" + quota + R"("})");
     transport->respond(200, "{}");  // the Service
     transport->respond(200, "{}");  // the status
     EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kRetry);
@@ -301,6 +301,33 @@ TEST_F(ReconcilerTest, AFailingApplyIsWrittenAsItComesAndKeepsItsRetryBackoff) {
         << reconciling->at("message").as_string();
     putModel(spec, status);
   }
+}
+
+TEST_F(ReconcilerTest, AnObjectTheApiServerRefusesStallsTheModelWithItsWords) {
+  firstPass();
+  const std::string refusal =
+      R"(failed to create typed patch object (ml/fraud; apps/v1, Kind=Deployment): )"
+      R"(.spec.template.spec.containers[name=\"model-server\"].securityContext.runAsNonRot: )"
+      R"(field not declared in schema)";
+  // As the API server answers it (kubernetes/kubernetes#139253): 500, without a reason.
+  transport->respond(
+      500, R"({"kind":"Status","status":"Failure","code":500,"message":")" + refusal + R"("})");
+  transport->respond(200, "{}");  // the Service
+  transport->respond(200, "{}");  // the status
+  const auto before = transport->requests().size();
+  EXPECT_EQ(reconciler->reconcile("ml/fraud").kind, kube::WorkResult::Kind::kRetry);
+  EXPECT_EQ(transport->requests().size(), before + 3) << "the refused apply is not sent again";
+  const auto said = reasons();
+  EXPECT_NE(std::find(said.begin(), said.end(), "ApplyRejected"), said.end());
+  const auto status = lastStatusPatch();
+  const auto* stalled = condition(status, "Stalled");
+  ASSERT_NE(stalled, nullptr);
+  EXPECT_EQ(stalled->at("reason").as_string(), "ApplyRejected");
+  EXPECT_NE(stalled->at("message").as_string().find("securityContext.runAsNonRot"),
+            std::string::npos)
+      << stalled->at("message").as_string();
+  EXPECT_EQ(condition(status, "Reconciling"), nullptr) << "kstatus: the model is stuck, not busy";
+  EXPECT_EQ(conditionField(status, "Ready", "status"), "False");
 }
 
 TEST_F(ReconcilerTest, FirstDeploymentHasOneEventAndARecreatedDeploymentItsOwn) {

@@ -3,9 +3,13 @@
 #include "kube/rest_client.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -304,6 +308,48 @@ TEST_F(RestClientTest, ApplyIsAnApplyPatchWithFieldManagerAndForce) {
   EXPECT_EQ(request(1).target,
             "/apis/serving.mlops.dev/v1alpha1/namespaces/ml/mlmodels/fraud/status"
             "?fieldManager=mlmodel%20operator%2Fstatus");
+}
+
+TEST_F(RestClientTest, AnApplyOfAFieldOutsideTheSchemaIsABadRequestNotRetried) {
+  // kubernetes/kubernetes#139253: the API server answers it with 500 and no reason.
+  fake_->respond(500,
+                 R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":)"
+                 R"("failed to create typed patch object (ml/fraud; apps/v1, Kind=Deployment): )"
+                 R"(.spec.template.spec.hostNetwrk: field not declared in schema","code":500})");
+  ApplyOptions o;
+  o.fieldManager = "mlmodel-operator";
+  auto r = client_->apply(resources::deployments, "ml", "fraud", J("{}"), o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(sent(), 1u) << "sending it again gets the same answer";
+  EXPECT_EQ(r.error().code, 400);
+  EXPECT_EQ(r.error().reason, "BadRequest");
+  EXPECT_TRUE(kube::isRejectedObject(r.error()));
+  EXPECT_NE(r.error().message.find(": 500 failed to create typed patch object"), std::string::npos)
+      << "the text keeps what the server said: " << r.error().message;
+  EXPECT_NE(r.error().message.find(".spec.template.spec.hostNetwrk"), std::string::npos);
+}
+
+TEST_F(RestClientTest, TheServersWarningsAreLoggedOncePerText) {
+  auto out = std::make_shared<std::ostringstream>();
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(*out)));
+  const std::map<std::string, std::string> warned{
+      {"warning", R"(299 - "unknown field \"spec.foo\"", 299 - "second")"}};
+  fake_->respond(200, "{}", warned);
+  fake_->respond(200, "{}", warned);
+  fake_->respond(422, status(422, "Invalid", "bad"), warned);
+  ASSERT_TRUE(client_->get(resources::deployments, "ml", "a"));
+  ASSERT_TRUE(client_->get(resources::deployments, "ml", "b"));
+  EXPECT_FALSE(client_->get(resources::deployments, "ml", "c"));
+  spdlog::set_default_logger(previous);
+  const std::string log = out->str();
+  const std::string first = R"(the API server warned about GET /apis/apps/v1/namespaces/ml/)"
+                            R"(deployments/a: unknown field "spec.foo")";
+  EXPECT_NE(log.find(first), std::string::npos) << log;
+  EXPECT_NE(log.find("deployments/a: second"), std::string::npos) << log;
+  EXPECT_EQ(log.find("deployments/b"), std::string::npos) << log;
+  EXPECT_EQ(log.find("deployments/c"), std::string::npos) << log;
 }
 
 TEST_F(RestClientTest, ApplyWithoutAFieldManagerFailsWithoutSending) {
