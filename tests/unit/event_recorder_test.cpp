@@ -378,9 +378,13 @@ TEST_F(EventRecorderTest, SeriesEndingASecondApartEndInOneWakeAtTheNextTenSecond
 
   // The windows (6 min) end at 6:02 and 6:03; the sender means to wake once, at 6:10.
   const auto boundary = start + 6min + 10s;
-  EXPECT_TRUE(waitUntil([&] { return clock_.deadlines() == std::vector{boundary}; }))
-      << "the sender waits for " << clock_.deadlines().size() << " deadline(s), the first "
-      << (clock_.deadlines().empty() ? -1 : (clock_.deadlines()[0] - start) / 1s) << " s in";
+  std::vector<mlmodel::core::SteadyTime> waits;
+  EXPECT_TRUE(waitUntil([&] {
+    waits = clock_.deadlines();
+    return waits == std::vector{boundary};
+  })) << "the sender waits for "
+      << waits.size() << " deadline(s), the first "
+      << (waits.empty() ? -1 : (waits[0] - start) / 1s) << " s in";
   clock_.advance(6min + 6s);  // 6:09, past both windows' ends
   EXPECT_EQ(clock_.deadlines(), std::vector{boundary}) << "woken before the boundary";
   clock_.advance(1s);

@@ -2,7 +2,8 @@
 --   Healthy      Ready=True for the generation Argo CD applied
 --   Progressing  the operator has not seen the spec yet, or a rollout is under way
 --   Suspended    a canary is paused (spec.rollout.paused)
---   Degraded     Stalled=True (rolled back, aborted, invalid spec, image not found) or
+--   Degraded     Stalled=True (rolled back, aborted, invalid spec, image not found, an
+--                object the API server refused) or
 --                Degraded=True (continuous verification finds the stable version failing)
 local hs = {}
 
